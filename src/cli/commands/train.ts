@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { renameSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
+import { THREAT_CLASSES } from '../../events/threat-classes.js';
+import { initBackend } from '../../inference/backend.js';
+import { saveModel } from '../../inference/model-store.js';
+import { MODELS_DIR } from '../../paths.js';
+import { CURRENT_POINTER } from '../../registry/resolve-model.js';
+import { selectRows } from '../../training/dataset.js';
+import { timeOrderedHoldout } from '../../training/holdout.js';
+import { DEFAULT_TRAIN_OPTIONS, trainClassifier, type EpochLog } from '../../training/train.js';
+import { childLogger } from '../../telemetry/logger.js';
+import { fraction, positiveInt, nonNegativeInt } from '../options.js';
+
+const log = childLogger('train');
+
+interface TrainFlags {
+  data: string[];
+  version?: string;
+  modelsDir: string;
+  validation: number;
+  seed: number;
+  maxEpochs: number;
+  patience: number;
+  batchSize: number;
+  setCurrent?: boolean;
+  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+}
+
+function epochLine(e: EpochLog): string {
+  return (
+    `epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  val_loss ${e.valLoss.toFixed(4)}  ` +
+    `val_macroF1 ${e.valMacroF1.toFixed(4)}  val_benignFPR ${(e.valBenignFPR * 100).toFixed(2)}%  ` +
+    `${e.seconds.toFixed(1)}s${e.improved ? '  *best' : ''}\n`
+  );
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train the flow classifier on labelled flows (time-ordered validation split, class weights, early stopping)')
+    .requiredOption('--data <file...>', 'labelled input files (CICIDS2017 CSV either format, JSON lines; gzip or plain)')
+    .option('--version <name>', 'model version name (default: UTC time + weights hash)')
+    .option('--models-dir <dir>', 'model registry directory', MODELS_DIR)
+    .option('--validation <fraction>', 'per class, the latest share of rows used for early stopping', fraction, 0.15)
+    .option('--seed <n>', 'seed of initialisers, shuffling and dropout', nonNegativeInt, DEFAULT_TRAIN_OPTIONS.seed)
+    .option('--max-epochs <n>', 'upper bound on epochs', positiveInt, DEFAULT_TRAIN_OPTIONS.maxEpochs)
+    .option('--patience <n>', 'epochs without validation improvement before stopping', positiveInt, DEFAULT_TRAIN_OPTIONS.patience)
+    .option('--batch-size <n>', 'training batch size', positiveInt, DEFAULT_TRAIN_OPTIONS.batchSize)
+    .option('--set-current', 'make the new model the one served by default (models/CURRENT)')
+    .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
+    .action(async (f: TrainFlags) => {
+      const backend = await initBackend(f.backend);
+      const data = await loadLabeledFlows(f.data);
+      log.info({ rows: data.rows, bad: data.bad, unlabeled: data.unlabeled, backend }, 'training data loaded');
+      const split = timeOrderedHoldout(data.ts, data.y, f.validation);
+      const train = selectRows(data, split.train);
+      const validation = selectRows(data, split.holdout);
+      process.stderr.write(`training on ${train.y.length} rows, validating on ${validation.y.length} (latest ${f.validation * 100}% of each class)\n`);
+
+      const started = performance.now();
+      const result = await trainClassifier(
+        train,
+        validation,
+        { seed: f.seed, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
+        (e) => void process.stderr.write(epochLine(e)),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const best = result.history[result.bestEpoch - 1];
+      const classCounts = Object.fromEntries(THREAT_CLASSES.map((c, i) => [c, data.y.filter((v) => v === i).length]));
+      const version = f.version ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const manifest = await saveModel(join(f.modelsDir, version), {
+        model: result.model,
+        transform: result.transform,
+        version,
+        trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
+        metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds },
+      });
+      if (f.setCurrent) {
+        // Write then rename: a reader sees the old pointer or the new one, never half of one.
+        writeFileSync(`${CURRENT_POINTER}.tmp`, `${manifest.version}\n`);
+        renameSync(`${CURRENT_POINTER}.tmp`, CURRENT_POINTER);
+      }
+      process.stdout.write(`model ${manifest.version} saved to ${join(f.modelsDir, manifest.version)} (best epoch ${result.bestEpoch}, ${seconds.toFixed(0)} s)\n`);
+    });
+}

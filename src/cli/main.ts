@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { VigilError } from '../errors/vigil-error.js';
+import { logger } from '../telemetry/logger.js';
+import { registerDetect } from './commands/detect.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerSplit } from './commands/split.js';
+import { registerTrain } from './commands/train.js';
+
+const program = new Command('vigil')
+  .description('streaming feature engine and self-retraining detector for network security events')
+  .showHelpAfterError();
+
+registerDetect(program);
+registerTrain(program);
+registerEvaluate(program);
+registerSplit(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Expected failures (bad input files, corrupt models, bad settings) get one clear line;
+  // anything else is a bug and keeps its stack.
+  if (err instanceof VigilError) {
+    logger.error({ cause: err.cause instanceof Error ? err.cause.message : err.cause }, `${err.name}: ${err.message}`);
+  } else {
+    logger.error({ err }, 'unexpected failure');
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,93 @@
+import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
+import { classIndex, classOfLabel } from '../events/threat-classes.js';
+import { openFileSource } from '../sources/file-source.js';
+import { flowVector } from '../vector/flow-vector.js';
+import type { FlowEvent } from '../events/flow-event.js';
+import type { DeadLetterSink } from '../stages/route-bad-input.js';
+
+/** Labelled feature rows, flat, as training and evaluation take them. */
+export interface LabeledFlows {
+  dims: number;
+  rows: number;
+  /** Raw sanitized features, rows × dims (NaN = missing); the model's transform comes later. */
+  x: Float32Array;
+  /** Class index into THREAT_CLASSES. */
+  y: Int32Array;
+  /** Event time, epoch ms. */
+  ts: Float64Array;
+  /** Rows skipped because they had no label or a label no class maps to, by label. */
+  unlabeled: Record<string, number>;
+  /** Rows that did not decode (sent to `deadLetters`). */
+  bad: number;
+}
+
+/** Growable flat buffers: rows arrive one by one from a stream of unknown length. */
+class RowBuffer {
+  x: Float32Array;
+  y: Int32Array;
+  ts: Float64Array;
+  rows = 0;
+  constructor(private readonly dims: number, capacity = 4096) {
+    this.x = new Float32Array(capacity * dims);
+    this.y = new Int32Array(capacity);
+    this.ts = new Float64Array(capacity);
+  }
+  push(event: FlowEvent, label: number): void {
+    if (this.rows === this.y.length) this.grow();
+    flowVector(event, this.x, this.rows * this.dims);
+    this.y[this.rows] = label;
+    this.ts[this.rows] = event.ts;
+    this.rows += 1;
+  }
+  private grow(): void {
+    const capacity = this.y.length * 2;
+    const x = new Float32Array(capacity * this.dims);
+    x.set(this.x);
+    const y = new Int32Array(capacity);
+    y.set(this.y);
+    const ts = new Float64Array(capacity);
+    ts.set(this.ts);
+    Object.assign(this, { x, y, ts });
+  }
+}
+
+/**
+ * Reads labelled flows from files of any supported format through the same decoders and
+ * vectorizer as the detect topology, so training sees exactly what inference will see.
+ */
+export async function loadLabeledFlows(paths: readonly string[], deadLetters?: DeadLetterSink): Promise<LabeledFlows> {
+  const buffer = new RowBuffer(FLOW_FEATURE_COUNT);
+  const unlabeled: Record<string, number> = {};
+  let bad = 0;
+  for (const path of paths) {
+    const { source, decoder } = await openFileSource(path);
+    for await (const records of source.batches({ maxSize: 4096, maxWaitMs: 1000 })) {
+      const badInBatch = [];
+      for (const record of records) {
+        const decoded = decoder.decode(record);
+        if (!decoded.ok) {
+          bad += 1;
+          badInBatch.push(decoded);
+          continue;
+        }
+        const label = decoded.value.label ?? '';
+        const c = label ? classOfLabel(label) : undefined;
+        if (c === undefined) unlabeled[label || '(none)'] = (unlabeled[label || '(none)'] ?? 0) + 1;
+        else buffer.push(decoded.value, classIndex(c));
+      }
+      if (deadLetters && badInBatch.length) await deadLetters.write(badInBatch);
+      const last = records.at(-1);
+      if (last) source.markDurable(last.position);
+    }
+  }
+  const n = buffer.rows;
+  return {
+    dims: FLOW_FEATURE_COUNT,
+    rows: n,
+    x: buffer.x.subarray(0, n * FLOW_FEATURE_COUNT),
+    y: buffer.y.subarray(0, n),
+    ts: buffer.ts.subarray(0, n),
+    unlabeled,
+    bad,
+  };
+}

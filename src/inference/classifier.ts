@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import { applyTransform, outputDims, type TransformParams } from '../vector/transform.js';
+import { loadModel } from './model-store.js';
+
+/**
+ * Class probabilities for a flat n×dims matrix that is already transformed, in chunks so a
+ * whole evaluation set never becomes one huge tensor. Shared by training (validation) and
+ * scoring so both run the same forward pass.
+ */
+export function predictProbabilities(model: tf.LayersModel, xT: Float32Array, n: number, dims: number, chunk = 8192): Float32Array {
+  if (xT.length < n * dims) throw new RangeError(`matrix of ${xT.length} values holds fewer than ${n} rows of ${dims}`);
+  const k = (model.outputs[0]!.shape[1] as number | null) ?? 0;
+  const out = new Float32Array(n * k);
+  for (let start = 0; start < n; start += chunk) {
+    const rows = Math.min(chunk, n - start);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor2d(xT.subarray(start * dims, (start + rows) * dims), [rows, dims]);
+      return (model.apply(x, { training: false }) as tf.Tensor).dataSync();
+    });
+    out.set(probs, start * k);
+  }
+  return out;
+}
+
+/** Row-wise arg-max of an n×k probability matrix. */
+export function argMaxRows(probs: Float32Array, n: number, k: number): Int32Array {
+  const predicted = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const base = r * k;
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[base + c]! > probs[base + best]!) best = c;
+    predicted[r] = best;
+  }
+  return predicted;
+}
+
+export interface ClassifierInfo {
+  version: string;
+  featureVersion: number;
+  classes: readonly string[];
+}
+
+export interface Prediction {
+  /** n×classes probabilities, row-major. */
+  probs: Float32Array;
+  /** Arg-max class index per row. */
+  predicted: Int32Array;
+}
+
+/** A loaded flow model and its fitted transform: raw sanitized vectors in, class probabilities out. */
+export class Classifier {
+  readonly version: string;
+  readonly featureVersion: number;
+  readonly classes: readonly string[];
+  /** Raw inputs per row (79 for flow v1). */
+  readonly dims: number;
+  private readonly width: number;
+  private readonly outputs: number;
+  private scratch = new Float32Array(0);
+  private disposed = false;
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly transform: TransformParams,
+    info: ClassifierInfo,
+  ) {
+    this.version = info.version;
+    this.featureVersion = info.featureVersion;
+    this.classes = info.classes;
+    this.dims = transform.dims;
+    this.width = outputDims(transform);
+    this.outputs = (model.outputs[0]!.shape[1] as number | null) ?? 0;
+  }
+
+  /** Scores `n` rows of `xRaw` (flat n×dims, raw sanitized, NaN = missing). */
+  predictBatch(xRaw: Float32Array, n: number): Prediction {
+    if (this.disposed) throw new Error(`classifier ${this.version} is disposed`);
+    const size = n * this.dims;
+    if (!Number.isInteger(n) || n < 0 || xRaw.length < size) {
+      throw new RangeError(`predictBatch: ${n} rows of ${this.dims} need ${size} values, got ${xRaw.length}`);
+    }
+    // One scratch buffer reused across micro-batches: scoring runs per batch, forever.
+    if (this.scratch.length < n * this.width) this.scratch = new Float32Array(n * this.width);
+    const xT = applyTransform(this.transform, xRaw.subarray(0, size), this.scratch);
+    const probs = predictProbabilities(this.model, xT, n, this.width);
+    return { probs, predicted: argMaxRows(probs, n, this.outputs) };
+  }
+
+  /** One throw-away forward pass, so the first real batch does not pay for kernel set-up. */
+  warmUp(): void {
+    this.predictBatch(new Float32Array(this.dims), 1);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.model.dispose();
+  }
+}
+
+/** Loads a saved model directory (see model-store.ts) as a Classifier; ModelError if unusable. */
+export async function loadClassifier(dir: string): Promise<Classifier> {
+  const { model, transform, manifest } = await loadModel(dir);
+  return new Classifier(model, transform, {
+    version: manifest.version,
+    featureVersion: manifest.featureVersion,
+    classes: manifest.classes,
+  });
+}

@@ -1,0 +1,226 @@
+import * as tf from '@tensorflow/tfjs';
+import { THREAT_CLASSES } from '../events/threat-classes.js';
+import { benignFPR, classMetrics, confusionMatrix, macroF1 } from '../evaluation/metrics.js';
+import { argMaxRows, predictProbabilities } from '../inference/classifier.js';
+import { initBackend } from '../inference/backend.js';
+import { FLOW_FEATURE_COUNT, FLOW_FEATURE_NAMES } from '../features/flow-features.js';
+import { applyTransform, DEFAULT_CLIP, DEFAULT_MAX_PORTS, fitTransform, outputDims, type TransformParams } from '../vector/transform.js';
+import { classWeights } from './class-weights.js';
+import { rowCount, type LabelledRows } from './dataset.js';
+import { buildMlp, forwardLogits } from './mlp.js';
+import { mulberry32, nextSeed, shuffleInPlace } from './rng.js';
+
+/**
+ * What early stopping watches on the validation rows: macro-F1 (ties: lower loss), the mean
+ * cross-entropy, or the class-balanced cross-entropy (mean over classes of each class's mean).
+ */
+export type Monitor = 'valMacroF1' | 'valLoss' | 'valBalancedLoss';
+
+export interface TrainOptions {
+  /** Seeds initialisers, shuffling and dropout: same data + same seed → same model. */
+  seed?: number;
+  hidden?: number[];
+  dropout?: number;
+  learningRate?: number;
+  /** Learning rate multiplier per epoch (1 = constant). */
+  lrDecay?: number;
+  batchSize?: number;
+  maxEpochs?: number;
+  /** Epochs without improvement of `monitor` before stopping. */
+  patience?: number;
+  monitor?: Monitor;
+  /** Class weight ∝ frequency^-power (1 = inverse frequency). */
+  classWeightPower?: number;
+  clip?: number;
+  /** Destination ports that get an indicator input (see transform.ts); 0 disables them. */
+  maxPorts?: number;
+  /** Wall-clock cap. Off by default because it makes the result depend on machine speed. */
+  maxSeconds?: number | null;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Required<TrainOptions> = {
+  seed: 1,
+  hidden: [128, 64],
+  dropout: 0.1,
+  learningRate: 1e-3,
+  lrDecay: 1,
+  batchSize: 256,
+  maxEpochs: 40,
+  patience: 8,
+  monitor: 'valMacroF1',
+  classWeightPower: 1,
+  clip: DEFAULT_CLIP,
+  maxPorts: DEFAULT_MAX_PORTS,
+  maxSeconds: null,
+};
+
+/** The settings a model was trained with, as saved in its manifest. */
+export interface TrainConfig extends Required<TrainOptions> {
+  /** Per-class loss weights actually used, THREAT_CLASSES order. */
+  classWeights: number[];
+  trainRows: number;
+  validationRows: number;
+  backend: string;
+}
+
+export interface EpochLog {
+  epoch: number;
+  /** Class-weighted training loss (mean over rows, with dropout). */
+  loss: number;
+  /** Unweighted mean cross-entropy on the validation rows. */
+  valLoss: number;
+  /** Mean over the classes present of each class's mean cross-entropy. */
+  valBalancedLoss: number;
+  valMacroF1: number;
+  valBenignFPR: number;
+  /** Validation recall per class, THREAT_CLASSES order (0 for a class without rows). */
+  valRecall: number[];
+  /** Whether this epoch is the best so far by `monitor` (its weights are kept). */
+  improved: boolean;
+  seconds: number;
+}
+
+export interface TrainResult {
+  model: tf.Sequential;
+  transform: TransformParams;
+  history: EpochLog[];
+  /** 1-based epoch whose weights the returned model holds. */
+  bestEpoch: number;
+  config: TrainConfig;
+}
+
+type Validation = Pick<EpochLog, 'valLoss' | 'valBalancedLoss' | 'valMacroF1' | 'valBenignFPR' | 'valRecall'>;
+
+function validate(model: tf.LayersModel, xT: Float32Array, y: Int32Array, dims: number): Validation {
+  const k = THREAT_CLASSES.length;
+  const probs = predictProbabilities(model, xT, y.length, dims);
+  const ceByClass = new Float64Array(k);
+  const count = new Float64Array(k);
+  for (let r = 0; r < y.length; r++) {
+    ceByClass[y[r]!]! -= Math.log(Math.max(probs[r * k + y[r]!]!, 1e-7));
+    count[y[r]!]! += 1;
+  }
+  const present = count.filter((c) => c > 0).length;
+  const confusion = confusionMatrix(y, argMaxRows(probs, y.length, k), k);
+  return {
+    valLoss: ceByClass.reduce((s, v) => s + v, 0) / y.length,
+    valBalancedLoss: ceByClass.reduce((s, v, c) => s + (count[c]! > 0 ? v / count[c]! : 0), 0) / present,
+    valMacroF1: macroF1(confusion),
+    valBenignFPR: benignFPR(confusion),
+    valRecall: classMetrics(confusion).map((m) => m.recall),
+  };
+}
+
+function isBetter(v: Validation, best: Validation | undefined, monitor: Monitor): boolean {
+  if (!best) return true;
+  if (monitor === 'valLoss') return v.valLoss < best.valLoss;
+  if (monitor === 'valBalancedLoss') return v.valBalancedLoss < best.valBalancedLoss;
+  // Macro-F1 moves in steps on small classes, so equal F1 is decided by the loss.
+  const eps = 1e-9;
+  return v.valMacroF1 > best.valMacroF1 + eps || (Math.abs(v.valMacroF1 - best.valMacroF1) <= eps && v.valLoss < best.valLoss);
+}
+
+/**
+ * Trains the flow MLP: transform fitted on `train` only, class-weighted cross-entropy, Adam,
+ * seeded shuffling and dropout, early stopping on the validation rows with the best epoch's
+ * weights restored (tfjs's restoreBestWeights is not implemented, so snapshots are kept here).
+ */
+export async function trainClassifier(
+  train: LabelledRows,
+  validation: LabelledRows,
+  options: TrainOptions = {},
+  onEpoch?: (log: EpochLog) => void | Promise<void>,
+): Promise<TrainResult> {
+  const o: Required<TrainOptions> = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const { dims } = train;
+  const k = THREAT_CLASSES.length;
+  const n = rowCount(train);
+  const nv = rowCount(validation);
+  if (validation.dims !== dims) throw new RangeError(`validation has ${validation.dims} dims, training ${dims}`);
+  if (n === 0 || nv === 0) throw new RangeError(`training needs rows in both sets (train ${n}, validation ${nv})`);
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${o.dropout}`);
+  const backend = await initBackend();
+
+  // Port indicators only where the layout is known to be flow v1.
+  const portIndex = dims === FLOW_FEATURE_COUNT ? FLOW_FEATURE_NAMES.indexOf('dst_port') : -1;
+  const transform = fitTransform(train.x, dims, { clip: o.clip, portIndex, maxPorts: o.maxPorts });
+  const width = outputDims(transform);
+  const xT = applyTransform(transform, train.x);
+  const xV = applyTransform(transform, validation.x);
+  const weights = classWeights(train.y, k, o.classWeightPower);
+  const config: TrainConfig = { ...o, classWeights: Array.from(weights), trainRows: n, validationRows: nv, backend };
+
+  const rng = mulberry32(o.seed);
+  const model = buildMlp({ dims: width, hidden: o.hidden, classes: k, seed: nextSeed(rng) });
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(o.learningRate);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const bs = Math.max(1, Math.min(o.batchSize, n));
+  const bx = new Float32Array(bs * width);
+  const by = new Int32Array(bs);
+  const bw = new Float32Array(bs);
+
+  const history: EpochLog[] = [];
+  let best: Validation | undefined;
+  let bestEpoch = 0;
+  let bestWeights: tf.Tensor[] | undefined;
+  const started = performance.now();
+  try {
+    for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
+      const epochStart = performance.now();
+      // tfjs reads the rate on every step but offers no setter; the field is public at runtime.
+      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * o.lrDecay ** (epoch - 1);
+      shuffleInPlace(order, rng);
+      let lossSum = 0;
+      for (let start = 0; start < n; start += bs) {
+        const b = Math.min(bs, n - start);
+        for (let i = 0; i < b; i++) {
+          const r = order[start + i]!;
+          bx.set(xT.subarray(r * width, (r + 1) * width), i * width);
+          by[i] = train.y[r]!;
+          bw[i] = weights[train.y[r]!]!;
+        }
+        const maskSeed = nextSeed(rng);
+        const cost = tf.tidy(() => {
+          // Copies, not views: the cpu backend keeps the array it is given.
+          const xb = tf.tensor2d(bx.slice(0, b * width), [b, width]);
+          const yb = tf.oneHot(tf.tensor1d(by.slice(0, b), 'int32'), k);
+          const wb = tf.tensor1d(bw.slice(0, b));
+          return optimizer.minimize(
+            () => {
+              const logits = forwardLogits(model, xb, o.dropout, maskSeed);
+              // Per-row loss × class weight, then the mean (Keras' classWeight semantics).
+              const ce = tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(logits)), 1));
+              return tf.mean(tf.mul(ce, wb)) as tf.Scalar;
+            },
+            true,
+            variables,
+          ) as tf.Scalar;
+        });
+        lossSum += cost.dataSync()[0]! * b;
+        cost.dispose();
+      }
+      const v = validate(model, xV, validation.y, width);
+      const improved = isBetter(v, best, o.monitor);
+      if (improved) {
+        best = v;
+        bestEpoch = epoch;
+        bestWeights?.forEach((t) => t.dispose());
+        bestWeights = model.getWeights().map((t) => t.clone());
+      }
+      const log: EpochLog = { epoch, loss: lossSum / n, ...v, improved, seconds: (performance.now() - epochStart) / 1000 };
+      history.push(log);
+      await onEpoch?.(log);
+      if (epoch - bestEpoch >= o.patience) break;
+      if (o.maxSeconds != null && (performance.now() - started) / 1000 >= o.maxSeconds) break;
+    }
+    if (bestWeights) model.setWeights(bestWeights);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    bestWeights?.forEach((t) => t.dispose());
+    optimizer.dispose();
+  }
+  return { model, transform, history, bestEpoch, config };
+}

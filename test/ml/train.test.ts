@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
+import { evaluatePredictions } from '../../src/evaluation/metrics.js';
+import { initBackend } from '../../src/inference/backend.js';
+import { Classifier } from '../../src/inference/classifier.js';
+import { trainClassifier, type EpochLog, type TrainOptions, type TrainResult } from '../../src/training/train.js';
+import { syntheticFlows } from './synthetic.js';
+
+const train = syntheticFlows([60, 60, 60, 40, 20, 20, 10], 11, 0.15);
+const validation = syntheticFlows([20, 20, 20, 15, 8, 8, 5], 12, 0.15);
+const tiny: TrainOptions = { hidden: [16], batchSize: 32, maxEpochs: 6, patience: 6, seed: 5 };
+
+function classifierOf(r: TrainResult): Classifier {
+  return new Classifier(r.model, r.transform, { version: 't', featureVersion: 1, classes: [...THREAT_CLASSES] });
+}
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('trainClassifier', () => {
+  it('is reproducible from its seed', async () => {
+    const a = classifierOf(await trainClassifier(train, validation, tiny));
+    const b = classifierOf(await trainClassifier(train, validation, tiny));
+    const c = classifierOf(await trainClassifier(train, validation, { ...tiny, seed: 6 }));
+    const pa = a.predictBatch(validation.x, validation.y.length).probs;
+    expect(b.predictBatch(validation.x, validation.y.length).probs).toEqual(pa);
+    expect(c.predictBatch(validation.x, validation.y.length).probs).not.toEqual(pa);
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('returns the best epoch by the monitored metric, with its weights', async () => {
+    // A high learning rate on noisy labels makes the validation loss bounce, so the best
+    // epoch is not the last one and the restore is really exercised.
+    const logs: EpochLog[] = [];
+    const r = await trainClassifier(train, validation, { ...tiny, learningRate: 0.05, maxEpochs: 10, patience: 10, monitor: 'valLoss' }, (l) => {
+      logs.push(l);
+    });
+    expect(r.history).toEqual(logs);
+    expect(r.bestEpoch).toBeLessThan(r.history.length);
+    const best = r.history[r.bestEpoch - 1]!;
+    expect(best.valLoss).toBe(Math.min(...r.history.map((h) => h.valLoss)));
+    expect(r.history.filter((h) => h.improved).at(-1)).toBe(best);
+
+    const clf = classifierOf(r);
+    const { probs, predicted } = clf.predictBatch(validation.x, validation.y.length);
+    const k = THREAT_CLASSES.length;
+    let ce = 0;
+    validation.y.forEach((c, i) => (ce -= Math.log(Math.max(probs[i * k + c]!, 1e-7))));
+    expect(ce / validation.y.length).toBeCloseTo(best.valLoss, 10);
+    expect(evaluatePredictions(validation.y, predicted, 't').macroF1).toBe(best.valMacroF1);
+    clf.dispose();
+  });
+
+  it('stops after `patience` epochs without improvement', async () => {
+    const r = await trainClassifier(train, validation, { ...tiny, learningRate: 0.05, maxEpochs: 30, patience: 2 });
+    expect(r.history.length).toBe(r.bestEpoch + 2);
+    r.model.dispose();
+  });
+
+  it('keeps tensor memory flat across epochs and frees everything but the model', async () => {
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const r = await trainClassifier(train, validation, tiny, () => {
+      counts.push(tf.memory().numTensors);
+    });
+    expect(new Set(counts).size).toBe(1);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('records its configuration and class weights for the manifest', async () => {
+    const r = await trainClassifier(train, validation, tiny);
+    expect(r.config).toMatchObject({ seed: 5, hidden: [16], trainRows: train.y.length, validationRows: validation.y.length, backend: 'wasm' });
+    expect(r.config.classWeights.length).toBe(7);
+    expect(r.config.classWeights[6]!).toBeGreaterThan(r.config.classWeights[0]!);
+    expect(JSON.parse(JSON.stringify(r.config))).toEqual(r.config);
+    r.model.dispose();
+  });
+
+  it('rejects unusable input', async () => {
+    await expect(trainClassifier(train, { x: new Float32Array(0), y: new Int32Array(0), dims: 79 }, tiny)).rejects.toThrow(RangeError);
+    await expect(trainClassifier({ ...train, dims: 78 }, validation, tiny)).rejects.toThrow(RangeError);
+  });
+});

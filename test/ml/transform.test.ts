@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { applyTransform, fitTransform, transformParamsProblem } from '../../src/vector/transform.js';
+
+const slog = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
+
+describe('transform', () => {
+  // 3 rows × 3 dims: a varying column, a constant one, one with a missing value.
+  const x = Float32Array.from([0, 5, 1, 3, 5, Number.NaN, 8, 5, 3]);
+  const params = fitTransform(x, 3, { clip: 10 });
+
+  it('fits mean/std of signed log1p on present values only', () => {
+    const col0 = [0, 3, 8].map(slog);
+    const m0 = col0.reduce((s, v) => s + v, 0) / 3;
+    const sd0 = Math.sqrt(col0.reduce((s, v) => s + (v - m0) ** 2, 0) / 3);
+    expect(params.mean[0]).toBeCloseTo(m0, 12);
+    expect(params.std[0]).toBeCloseTo(sd0, 12);
+    expect(params.mean[2]).toBeCloseTo((slog(1) + slog(3)) / 2, 12);
+    expect(params).toMatchObject({ kind: 'signed-log1p-standardize', version: 1, dims: 3, clip: 10 });
+    // Plain JSON: it is saved as transform.json.
+    expect(JSON.parse(JSON.stringify(params))).toEqual(params);
+  });
+
+  it('maps a constant column through std 1, and missing to 0', () => {
+    expect(params.std[1]).toBe(1);
+    const out = applyTransform(params, x);
+    expect(out[1]).toBeCloseTo(0, 12);
+    expect(out[5]).toBe(0);
+    expect(out[0]).toBeCloseTo((slog(0) - params.mean[0]!) / params.std[0]!, 6);
+  });
+
+  it('clips to ±clip and treats unsanitized Infinity as missing', () => {
+    const out = applyTransform(params, Float32Array.from([1e30, 1e30, 1e30, 0, Number.POSITIVE_INFINITY, -1e30]));
+    expect(out[0]).toBe(10);
+    expect(out[4]).toBe(0);
+    expect(out[5]).toBe(-10);
+  });
+
+  it('handles negative values (the -1 sentinel) symmetrically', () => {
+    const p = fitTransform(Float32Array.from([-1, 1]), 1);
+    expect(p.mean[0]).toBeCloseTo(0, 12);
+    const out = applyTransform(p, Float32Array.from([-1, 1]));
+    expect(out[0]).toBeCloseTo(-1, 6);
+    expect(out[1]).toBeCloseTo(1, 6);
+  });
+
+  it('writes in place and validates shapes and params', () => {
+    const copy = x.slice();
+    expect(applyTransform(params, copy, copy)).toBe(copy);
+    expect(() => fitTransform(new Float32Array(4), 3)).toThrow(RangeError);
+    expect(transformParamsProblem(params, 3)).toBeUndefined();
+    expect(transformParamsProblem(params, 79)).toMatch(/dims/);
+    expect(transformParamsProblem({ ...params, std: [1, 0, 1] }, 3)).toMatch(/std/);
+  });
+});
