@@ -50,14 +50,16 @@ const STREAM = { jitter: 1, scaling: 2, permutation: 3 } as const;
 
 /** Adds N(0, sigma²) noise to every value. */
 export function jitterSequences(batch: SequenceBatch, options: JitterOptions = {}): Float32Array[] {
-  const { sigma, seed } = { ...JITTER_DEFAULTS, ...defined(options) };
+  const sigma = options.sigma ?? JITTER_DEFAULTS.sigma;
+  const seed = options.seed ?? JITTER_DEFAULTS.seed;
   checkSigma('jitter', sigma);
   return mapSequences(batch, seed, STREAM.jitter, (seq, rng) => seq.map((v) => v + sigma * gaussian(rng)));
 }
 
 /** Multiplies each feature, at every step, by one factor ~ N(1, sigma²) per sequence. */
 export function scaleSequences(batch: SequenceBatch, options: ScalingOptions = {}): Float32Array[] {
-  const { sigma, seed } = { ...SCALING_DEFAULTS, ...defined(options) };
+  const sigma = options.sigma ?? SCALING_DEFAULTS.sigma;
+  const seed = options.seed ?? SCALING_DEFAULTS.seed;
   checkSigma('scaling', sigma);
   const { dims } = batch;
   return mapSequences(batch, seed, STREAM.scaling, (seq, rng) => {
@@ -72,7 +74,9 @@ export function scaleSequences(batch: SequenceBatch, options: ScalingOptions = {
  * keep their order within a segment; the shuffle may leave the order as it was.
  */
 export function permuteSegments(batch: SequenceBatch, options: PermutationOptions = {}): Float32Array[] {
-  const { segments, minSegmentLength, seed } = { ...PERMUTATION_DEFAULTS, ...defined(options) };
+  const segments = options.segments ?? PERMUTATION_DEFAULTS.segments;
+  const minSegmentLength = options.minSegmentLength ?? PERMUTATION_DEFAULTS.minSegmentLength;
+  const seed = options.seed ?? PERMUTATION_DEFAULTS.seed;
   if (!Number.isInteger(segments) || segments < 1) throw new ConfigError(`permutation: segments must be a whole number >= 1, got ${segments}`);
   if (!Number.isInteger(minSegmentLength) || minSegmentLength < 1) {
     throw new ConfigError(`permutation: minSegmentLength must be a whole number >= 1, got ${minSegmentLength}`);
@@ -118,8 +122,4 @@ function mapSequences(batch: SequenceBatch, seed: number, stream: number, f: (se
 
 function checkSigma(what: string, sigma: number): void {
   if (!(sigma >= 0 && Number.isFinite(sigma))) throw new ConfigError(`${what}: sigma must be a finite number >= 0, got ${sigma}`);
-}
-
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -322,3 +322,33 @@ function normalise(v: Float64Array, o: number, dims: number): boolean {
   for (let j = 0; j < dims; j++) v[o + j]! *= inv;
   return true;
 }
+
+/**
+ * The k rows of `rows` nearest to `point` by a full scan, in the tree's order (nearest first,
+ * equal distances by lower id), `exclude` left out: the reference the tree is tested against.
+ */
+export function scanNeighbours(
+  x: Float32Array,
+  dims: number,
+  rows: Int32Array,
+  point: ArrayLike<number>,
+  k: number,
+  exclude = -1,
+): Int32Array {
+  const bestD: number[] = [];
+  const bestI: number[] = [];
+  for (const id of rows) {
+    if (id === exclude) continue;
+    const d = sqDistance(x, id * dims, point, 0, dims);
+    let i = bestD.length;
+    while (i > 0 && (bestD[i - 1]! > d || (bestD[i - 1]! === d && bestI[i - 1]! > id))) i--;
+    if (i >= k) continue;
+    bestD.splice(i, 0, d);
+    bestI.splice(i, 0, id);
+    if (bestD.length > k) {
+      bestD.pop();
+      bestI.pop();
+    }
+  }
+  return Int32Array.from(bestI);
+}

@@ -82,7 +82,12 @@ export function smote(data: LabelledRows, options: BalanceOptions = {}): Balance
 }
 
 export function resolveBalanceOptions(options: BalanceOptions): ResolvedBalanceOptions {
-  const resolved = { ...BALANCE_DEFAULTS, ...stripUndefined(options) };
+  const resolved: ResolvedBalanceOptions = {
+    k: options.k ?? BALANCE_DEFAULTS.k,
+    strategy: options.strategy ?? BALANCE_DEFAULTS.strategy,
+    seed: options.seed ?? BALANCE_DEFAULTS.seed,
+    singletonJitter: options.singletonJitter ?? BALANCE_DEFAULTS.singletonJitter,
+  };
   if (!Number.isInteger(resolved.k) || resolved.k < 1) throw new ConfigError(`k must be a whole number >= 1, got ${resolved.k}`);
   if (!Number.isFinite(resolved.seed)) throw new ConfigError(`seed must be a finite number, got ${resolved.seed}`);
   if (!(resolved.singletonJitter >= 0 && Number.isFinite(resolved.singletonJitter))) {
@@ -223,8 +228,4 @@ function columnStd(data: LabelledRows): Float64Array {
 
 function perClass(value: number): Record<ThreatClass, number> {
   return Object.fromEntries(THREAT_CLASSES.map((c) => [c, value])) as Record<ThreatClass, number>;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -38,8 +38,13 @@ export interface OnlineStore {
   putMany(entries: readonly KeyStateEntry[]): Promise<void>;
   /**
    * Folds `updates` into their keys in order, atomically: another writer sees all of the
-   * batch or none of it. An update whose position is not newer than its key's last applied
-   * position on that partition is skipped. Refreshes the TTL of every key it changed.
+   * batch or none of it, and a batch that fails validation or a server-side check changes
+   * nothing. An update whose position is not newer than its key's last applied position on
+   * that partition is skipped. Refreshes the TTL of every key it changed.
+   *
+   * A retriable failure (the connection dropped) may come after the server applied the
+   * batch and only the reply was lost; retrying the same batch is then a no-op, since every
+   * position in it is already recorded.
    */
   applyBatch(updates: readonly StateUpdate[]): Promise<ApplyBatchResult>;
 }

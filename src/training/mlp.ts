@@ -42,19 +42,29 @@ export function buildMlp(shape: MlpShape): tf.Sequential {
   return model;
 }
 
+function dropoutMask(h: tf.Tensor2D, rate: number, seed: number): tf.Tensor2D {
+  if (rate <= 0) return h;
+  const keep = tf.randomUniform(h.shape, 0, 1, 'float32', seed).greaterEqual(rate);
+  return h.mul(keep.cast('float32')).div(1 - rate);
+}
+
+export interface DropoutRates {
+  /** On the model inputs: forces the net to spread over many cues instead of a few. */
+  input: number;
+  /** After each hidden layer. */
+  hidden: number;
+}
+
 /**
- * Forward pass to the logits, with inverted dropout after each hidden layer when `dropout`
- * > 0 (training); `seed` makes the masks reproducible.
+ * Forward pass to the logits, with inverted dropout (training only); `seed` makes the masks
+ * reproducible.
  */
-export function forwardLogits(model: tf.Sequential, x: tf.Tensor2D, dropout = 0, seed = 0): tf.Tensor2D {
+export function forwardLogits(model: tf.Sequential, x: tf.Tensor2D, rates: DropoutRates = { input: 0, hidden: 0 }, seed = 0): tf.Tensor2D {
   const layers = model.layers;
-  let h: tf.Tensor2D = x;
+  let h = dropoutMask(x, rates.input, seed);
   for (let i = 0; i < layers.length - 1; i++) {
     h = layers[i]!.apply(h) as tf.Tensor2D;
-    if (dropout > 0 && i < layers.length - 2) {
-      const keep = tf.randomUniform(h.shape, 0, 1, 'float32', seed + i).greaterEqual(dropout);
-      h = h.mul(keep.cast('float32')).div(1 - dropout);
-    }
+    if (i < layers.length - 2) h = dropoutMask(h, rates.hidden, seed + i + 1);
   }
   return h;
 }

@@ -20,7 +20,10 @@ export interface TrainOptions {
   /** Seeds initialisers, shuffling and dropout: same data + same seed → same model. */
   seed?: number;
   hidden?: number[];
+  /** Dropout after each hidden layer. */
   dropout?: number;
+  /** Dropout on the inputs. */
+  inputDropout?: number;
   learningRate?: number;
   /** Learning rate multiplier per epoch (1 = constant). */
   lrDecay?: number;
@@ -29,6 +32,11 @@ export interface TrainOptions {
   /** Epochs without improvement of `monitor` before stopping. */
   patience?: number;
   monitor?: Monitor;
+  /**
+   * Validation benign false-positive budget: an epoch above it never counts as better than
+   * one within it, so the kept weights meet the FPR target whenever any epoch did. 1 = off.
+   */
+  maxBenignFPR?: number;
   /** Class weight ∝ frequency^-power (1 = inverse frequency). */
   classWeightPower?: number;
   clip?: number;
@@ -42,12 +50,14 @@ export const DEFAULT_TRAIN_OPTIONS: Required<TrainOptions> = {
   seed: 1,
   hidden: [128, 64],
   dropout: 0.1,
+  inputDropout: 0,
   learningRate: 1e-3,
   lrDecay: 1,
   batchSize: 256,
   maxEpochs: 40,
   patience: 8,
   monitor: 'valMacroF1',
+  maxBenignFPR: 1,
   classWeightPower: 1,
   clip: DEFAULT_CLIP,
   maxPorts: DEFAULT_MAX_PORTS,
@@ -111,8 +121,11 @@ function validate(model: tf.LayersModel, xT: Float32Array, y: Int32Array, dims: 
   };
 }
 
-function isBetter(v: Validation, best: Validation | undefined, monitor: Monitor): boolean {
+function isBetter(v: Validation, best: Validation | undefined, monitor: Monitor, maxBenignFPR: number): boolean {
   if (!best) return true;
+  const within = v.valBenignFPR <= maxBenignFPR;
+  const bestWithin = best.valBenignFPR <= maxBenignFPR;
+  if (within !== bestWithin) return within;
   if (monitor === 'valLoss') return v.valLoss < best.valLoss;
   if (monitor === 'valBalancedLoss') return v.valBalancedLoss < best.valBalancedLoss;
   // Macro-F1 moves in steps on small classes, so equal F1 is decided by the loss.
@@ -138,7 +151,9 @@ export async function trainClassifier(
   const nv = rowCount(validation);
   if (validation.dims !== dims) throw new RangeError(`validation has ${validation.dims} dims, training ${dims}`);
   if (n === 0 || nv === 0) throw new RangeError(`training needs rows in both sets (train ${n}, validation ${nv})`);
-  if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${o.dropout}`);
+  for (const key of ['dropout', 'inputDropout'] as const) {
+    if (!(o[key] >= 0 && o[key] < 1)) throw new RangeError(`${key} must be in [0, 1), got ${o[key]}`);
+  }
   const backend = await initBackend();
 
   // Port indicators only where the layout is known to be flow v1.
@@ -188,7 +203,7 @@ export async function trainClassifier(
           const wb = tf.tensor1d(bw.slice(0, b));
           return optimizer.minimize(
             () => {
-              const logits = forwardLogits(model, xb, o.dropout, maskSeed);
+              const logits = forwardLogits(model, xb, { input: o.inputDropout, hidden: o.dropout }, maskSeed);
               // Per-row loss × class weight, then the mean (Keras' classWeight semantics).
               const ce = tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(logits)), 1));
               return tf.mean(tf.mul(ce, wb)) as tf.Scalar;
@@ -201,7 +216,7 @@ export async function trainClassifier(
         cost.dispose();
       }
       const v = validate(model, xV, validation.y, width);
-      const improved = isBetter(v, best, o.monitor);
+      const improved = isBetter(v, best, o.monitor, o.maxBenignFPR);
       if (improved) {
         best = v;
         bestEpoch = epoch;

@@ -4,7 +4,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { baselineUpdate, BASELINE_FAMILY } from '../../src/aggregate/baseline-features.js';
 import { StoreError } from '../../src/store/online-store.js';
+import { MemoryOnlineStore } from '../../src/store/memory/memory-online-store.js';
 import { RedisOnlineStore } from '../../src/store/redis/redis-online-store.js';
+import { mulberry32 } from '../../src/training/rng.js';
 import { describeOnlineStoreContract, generatedFlows } from './online-store-contract.js';
 import { deleteKeys, randomPrefix, testClient } from './redis-test-client.js';
 
@@ -13,7 +15,7 @@ afterAll(async () => {
   await client.quit();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describeOnlineStoreContract('RedisOnlineStore', async () => {
   const keyPrefix = randomPrefix();
@@ -61,6 +63,36 @@ describe('RedisOnlineStore on a real server', () => {
     expect((error as StoreError).message).toMatch(/WRONGTYPE/);
     expect((error as StoreError).cause).toBeInstanceOf(Error);
     expect(await client.exists(`${keyPrefix}counters:first`)).toBe(0);
+  });
+
+  it('fails on a field that does not hold a number as non-retriable, before writing any key', async () => {
+    await client.hset(`${keyPrefix}counters:garbled`, 'n', 'not a number');
+    const updates = ['first', 'garbled'].map((entity) => ({ family: 'counters', entity, position: { partition: 0, offset: 1 }, fold: { add: { n: 1 } } }));
+    const error = await store.applyBatch(updates).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).retriable).toBe(false);
+    expect((error as StoreError).message).toMatch(/field n of .*garbled holds not a number/);
+    expect(await client.exists(`${keyPrefix}counters:first`)).toBe(0);
+    expect(await client.hgetall(`${keyPrefix}counters:garbled`)).toEqual({ n: 'not a number' });
+  });
+
+  it('holds bit for bit the state the memory store holds after the same batches', async () => {
+    const rng = mulberry32(99);
+    const value = () => (rng() - 0.3) * 10 ** Math.floor(rng() * 12 - 6);
+    const batches = Array.from({ length: 5 }, (_, b) =>
+      Array.from({ length: 30 }, (_, i) => ({
+        family: 'counters',
+        entity: `ip${i % 7}`,
+        position: { partition: i % 2, offset: b * 30 + i },
+        fold: { add: { s: value(), t: value() }, min: { lo: value() }, max: { hi: value() } },
+      })),
+    );
+    const memory = new MemoryOnlineStore({ families: [counters] });
+    for (const batch of batches) {
+      expect(await store.applyBatch(batch)).toEqual(await memory.applyBatch(batch));
+    }
+    const keys = Array.from({ length: 7 }, (_, i) => ({ family: 'counters', entity: `ip${i}` }));
+    expect(await store.getMany(keys)).toEqual(await memory.getMany(keys));
   });
 
   it('reports an unreachable server as a retriable StoreError', async () => {

@@ -10,9 +10,11 @@ import { POSITION_FIELD_PREFIX } from './hash-layout.js';
  * ttls[i] is the TTL in ms of KEYS[i], fields the distinct field names of the batch, and each
  * update is [key index, partition, offset, add, min, max] (indexes 1-based), the last three
  * flat lists of field index, value, field index, value... Naming each field once per batch
- * and sending numbers, not strings, halves what cjson must decode. Numbers stay exact end to
- * end: JSON.stringify writes the shortest round-trip form, cjson parses it with strtod, and
- * Redis 7 turns a Lua number argument into text with 17 significant digits.
+ * and sending numbers, not strings, cuts what cjson must decode to about a quarter (a batch
+ * of 256 baseline updates: 130 kB instead of 490 kB). Numbers stay exact end to end:
+ * JSON.stringify writes the shortest round-trip form, cjson parses it with strtod, and Redis
+ * 7.0 turns a Lua number argument into text with 17 significant digits (never with Lua's
+ * 14); redis-online-store.test.ts checks the bits against the memory store.
  *
  * Steps:
  * 1. Read: each key's hash is loaded once (HGETALL), at its first update.

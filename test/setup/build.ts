@@ -1,0 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+/**
+ * CLI tests run the real `bin/vigil.js`, which runs the compiled dist/: build it once before
+ * the suite so they never test stale output.
+ */
+export default function setup(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
+}
