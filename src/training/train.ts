@@ -99,7 +99,7 @@ export interface TrainResult {
   config: TrainConfig;
 }
 
-type Validation = Pick<EpochLog, 'valLoss' | 'valBalancedLoss' | 'valMacroF1' | 'valBenignFPR' | 'valRecall'>;
+export type Validation = Pick<EpochLog, 'valLoss' | 'valBalancedLoss' | 'valMacroF1' | 'valBenignFPR' | 'valRecall'>;
 
 function validate(model: tf.LayersModel, xT: Float32Array, y: Int32Array, dims: number): Validation {
   const k = THREAT_CLASSES.length;
@@ -121,7 +121,8 @@ function validate(model: tf.LayersModel, xT: Float32Array, y: Int32Array, dims: 
   };
 }
 
-function isBetter(v: Validation, best: Validation | undefined, monitor: Monitor, maxBenignFPR: number): boolean {
+/** Whether validation result `v` beats `best` for early stopping (see TrainOptions). */
+export function isBetterEpoch(v: Validation, best: Validation | undefined, monitor: Monitor, maxBenignFPR = 1): boolean {
   if (!best) return true;
   const within = v.valBenignFPR <= maxBenignFPR;
   const bestWithin = best.valBenignFPR <= maxBenignFPR;
@@ -216,7 +217,7 @@ export async function trainClassifier(
         cost.dispose();
       }
       const v = validate(model, xV, validation.y, width);
-      const improved = isBetter(v, best, o.monitor, o.maxBenignFPR);
+      const improved = isBetterEpoch(v, best, o.monitor, o.maxBenignFPR);
       if (improved) {
         best = v;
         bestEpoch = epoch;

@@ -39,7 +39,7 @@ describe('vigil evaluate --json', () => {
     const confusion = doc.confusion as number[][];
     expect(confusion).toHaveLength(7);
     expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(picked.length);
-    const f1s = THREAT_CLASSES.map((c) => perClass[c]!.f1);
+    const f1s = THREAT_CLASSES.map((c) => perClass[c]!.f1!);
     expect(doc.macroF1).toBeCloseTo(f1s.reduce((a, b) => a + b, 0) / 7, 10);
     const normalRow = confusion[0]!;
     expect(doc.benignFPR).toBeCloseTo((normalRow.reduce((a, b) => a + b, 0) - normalRow[0]!) / perClass.normal!.support!, 10);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +9,13 @@ import { initBackend } from '../../src/inference/backend.js';
 import { Classifier, loadClassifier } from '../../src/inference/classifier.js';
 import { loadModel, saveModel, type ModelManifest } from '../../src/inference/model-store.js';
 import { buildMlp } from '../../src/training/mlp.js';
-import { fitTransform } from '../../src/vector/transform.js';
+import { fitTransform, outputDims } from '../../src/vector/transform.js';
 import { syntheticFlows } from './synthetic.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-model-store-'));
 const data = syntheticFlows([20, 20, 20, 20, 20, 20, 20], 7);
 const n = data.y.length;
-const transform = fitTransform(data.x, data.dims);
+const transform = fitTransform(data.x, data.dims, { portIndex: 0 });
 let dir: string;
 let original: Classifier;
 let manifest: ModelManifest;
@@ -33,7 +34,7 @@ function variant(name: string, file: string, edit: (bytes: Buffer) => Buffer | s
 
 beforeAll(async () => {
   await initBackend();
-  const model = buildMlp({ dims: data.dims, hidden: [16], classes: 7, seed: 3 });
+  const model = buildMlp({ dims: outputDims(transform), hidden: [16], classes: 7, seed: 3 });
   original = new Classifier(model, transform, { version: 'orig', featureVersion: 1, classes: [...THREAT_CLASSES] });
   dir = join(root, 'm1');
   manifest = await saveModel(dir, { model, transform, version: 'test-1', trainingConfig: { seed: 3 }, metrics: { macroF1: 0.5 } });
@@ -97,6 +98,14 @@ describe('saveModel / loadModel', () => {
       expect(err, name).toBeInstanceOf(ModelError);
       expect((err as Error).message, name).toMatch(message);
     }
+  });
+
+  it('refuses a transform that does not fit the network', async () => {
+    const target = variant('narrow', 'transform.json', (b) => JSON.stringify({ ...JSON.parse(b.toString()), ports: [80] }));
+    const m = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')) as ModelManifest;
+    m.files['transform.json'] = createHash('sha256').update(readFileSync(join(target, 'transform.json'))).digest('hex');
+    writeFileSync(join(target, 'manifest.json'), JSON.stringify(m));
+    await expect(loadModel(target)).rejects.toThrow(/network maps/);
   });
 
   it('refuses a directory without a manifest', async () => {

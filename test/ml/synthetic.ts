@@ -15,6 +15,7 @@ export function syntheticFlows(perClass: number[], seed: number, noise = 0): Lab
   const n = perClass.reduce((s, v) => s + v, 0);
   const x = new Float32Array(n * dims);
   const y = new Int32Array(n);
+  const ports = [443, 80, 80, 22, 80, 8080, 444];
   let r = 0;
   perClass.forEach((count, c) => {
     for (let i = 0; i < count; i++, r++) {
@@ -22,6 +23,8 @@ export function syntheticFlows(perClass: number[], seed: number, noise = 0): Lab
       for (let j = 0; j < dims; j++) {
         x[r * dims + j] = rng() < 0.02 ? Number.NaN : Math.expm1(Math.max(0, centres[c]![j]! + (rng() - 0.5) * 3));
       }
+      // dst_port: mostly the class's service port, sometimes an ephemeral one.
+      x[r * dims] = rng() < 0.8 ? ports[c]! : 49152 + Math.floor(rng() * 16000);
     }
   });
   return { x, y, dims };

@@ -4,7 +4,7 @@ import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import { evaluatePredictions } from '../../src/evaluation/metrics.js';
 import { initBackend } from '../../src/inference/backend.js';
 import { Classifier } from '../../src/inference/classifier.js';
-import { trainClassifier, type EpochLog, type TrainOptions, type TrainResult } from '../../src/training/train.js';
+import { isBetterEpoch, trainClassifier, type EpochLog, type TrainOptions, type TrainResult, type Validation } from '../../src/training/train.js';
 import { syntheticFlows } from './synthetic.js';
 
 const train = syntheticFlows([60, 60, 60, 40, 20, 20, 10], 11, 0.15);
@@ -82,5 +82,26 @@ describe('trainClassifier', () => {
   it('rejects unusable input', async () => {
     await expect(trainClassifier(train, { x: new Float32Array(0), y: new Int32Array(0), dims: 79 }, tiny)).rejects.toThrow(RangeError);
     await expect(trainClassifier({ ...train, dims: 78 }, validation, tiny)).rejects.toThrow(RangeError);
+    await expect(trainClassifier(train, validation, { ...tiny, dropout: 1 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('isBetterEpoch', () => {
+  const v = (valMacroF1: number, valLoss: number, valBenignFPR = 0): Validation => ({
+    valMacroF1, valLoss, valBalancedLoss: valLoss, valBenignFPR, valRecall: [],
+  });
+
+  it('ranks by macro-F1, then by loss on a tie', () => {
+    expect(isBetterEpoch(v(0.9, 0.5), undefined, 'valMacroF1')).toBe(true);
+    expect(isBetterEpoch(v(0.91, 0.9), v(0.9, 0.1), 'valMacroF1')).toBe(true);
+    expect(isBetterEpoch(v(0.9, 0.2), v(0.9, 0.3), 'valMacroF1')).toBe(true);
+    expect(isBetterEpoch(v(0.9, 0.3), v(0.9, 0.3), 'valMacroF1')).toBe(false);
+    expect(isBetterEpoch(v(0.5, 0.2), v(0.9, 0.3), 'valLoss')).toBe(true);
+  });
+
+  it('never prefers an epoch over the benign FPR budget to one within it', () => {
+    expect(isBetterEpoch(v(0.99, 0.1, 0.05), v(0.9, 0.3, 0.01), 'valMacroF1', 0.01)).toBe(false);
+    expect(isBetterEpoch(v(0.8, 0.3, 0.01), v(0.99, 0.1, 0.05), 'valMacroF1', 0.01)).toBe(true);
+    expect(isBetterEpoch(v(0.99, 0.1, 0.04), v(0.9, 0.3, 0.05), 'valMacroF1', 0.01)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyTransform, fitTransform, transformParamsProblem } from '../../src/vector/transform.js';
+import { applyTransform, fitTransform, outputDims, transformParamsProblem } from '../../src/vector/transform.js';
 
 const slog = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
 
@@ -50,5 +50,26 @@ describe('transform', () => {
     expect(transformParamsProblem(params, 3)).toBeUndefined();
     expect(transformParamsProblem(params, 79)).toMatch(/dims/);
     expect(transformParamsProblem({ ...params, std: [1, 0, 1] }, 3)).toMatch(/std/);
+  });
+
+  it('adds port indicators: the most frequent training ports, then the IANA range', () => {
+    // 2 dims: the port, then one other feature.
+    const ports = [80, 80, 80, 443, 443, 53, 22];
+    const x = Float32Array.from(ports.flatMap((p) => [p, 1]));
+    const p = fitTransform(x, 2, { portIndex: 0, maxPorts: 2 });
+    expect(p.ports).toEqual([80, 443]);
+    expect(outputDims(p)).toBe(2 + 2 + 3);
+    const out = applyTransform(p, Float32Array.from([80, 1, 22, 1, 50000, 1, 8080, 1, Number.NaN, 1]));
+    const row = (r: number) => Array.from(out.subarray(r * 7 + 2, r * 7 + 7));
+    expect(row(0)).toEqual([1, 0, 1, 0, 0]);
+    expect(row(1)).toEqual([0, 0, 1, 0, 0]);
+    expect(row(2)).toEqual([0, 0, 0, 0, 1]);
+    expect(row(3)).toEqual([0, 0, 0, 1, 0]);
+    expect(row(4)).toEqual([0, 0, 0, 0, 0]); // missing port: no indicator at all
+    expect(out[8]).toBeCloseTo((Math.log1p(22) - p.mean[0]!) / p.std[0]!, 5);
+    expect(() => applyTransform(p, x, x)).toThrow(RangeError);
+    expect(transformParamsProblem(p, 2)).toBeUndefined();
+    expect(transformParamsProblem({ ...p, ports: [80, 80] }, 2)).toMatch(/ports/);
+    expect(outputDims(fitTransform(x, 2))).toBe(2);
   });
 });

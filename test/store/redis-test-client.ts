@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-/** The Redis the tests run against (a real server; .ci/run starts it). */
-export const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis the tests run against (a real server: deploy/redis/start.sh); VIGIL_REDIS_URL as deploy/README.md sets it. */
+export const REDIS_URL = process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A client that fails fast instead of queueing commands while the server is away. */
 export function testClient(): Redis {
