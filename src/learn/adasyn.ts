@@ -3,8 +3,8 @@
  * does it: same options, strategies and output as SMOTE (smote.ts); only the origins differ.
  *
  * For a class that must gain G rows:
- *   1. for each of its rows i, r_i = share of its k nearest rows over ALL classes (itself left
- *      out) that belong to another class: how deep it sits among other classes;
+ *   1. for each of its rows i, r_i = share of its k nearest input rows of ALL classes (itself
+ *      left out) that belong to another class: how deep it sits among other classes;
  *   2. row i is the origin of g_i synthetic rows, g_i ∝ r_i, split by largest remainder so
  *      that Σ g_i = G exactly (imbalanced-learn rounds each g_i and misses the target);
  *   3. each synthetic row interpolates, as in SMOTE, towards one of the k nearest rows of the

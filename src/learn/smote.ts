@@ -66,12 +66,7 @@ export interface BalancedRows extends LabelledRows {
  */
 export type OriginPlanner = (c: number, classRows: Int32Array, toGenerate: number) => Int32Array | undefined;
 
-export interface ResolvedBalanceOptions {
-  k: number;
-  strategy: SamplingStrategy;
-  seed: number;
-  singletonJitter: number;
-}
+export type ResolvedBalanceOptions = Required<BalanceOptions>;
 
 /** Random streams per class; the numbers only need to differ. */
 const STREAM = { undersample: 1, origins: 2, interpolate: 3 } as const;
@@ -105,10 +100,7 @@ export function balanceClasses(data: LabelledRows, options: ResolvedBalanceOptio
   const n = rowCount(data);
   checkRows(data);
   const byClass = rowsByClass(data.y);
-  const targets = targetCounts(
-    byClass.map((rows) => rows.length),
-    options.strategy,
-  );
+  const targets = targetCounts(byClass.map((rows) => rows.length), options.strategy);
   const kept = new Uint8Array(n);
   const generated = perClass(0);
   const removed = perClass(0);
@@ -138,14 +130,14 @@ export function balanceClasses(data: LabelledRows, options: ResolvedBalanceOptio
   byClass.forEach((rows, c) => {
     const m = generated[THREAT_CLASSES[c]!];
     if (m === 0) return;
-    const target = x.subarray(out * dims, (out + m) * dims);
+    const block = x.subarray(out * dims, (out + m) * dims);
     const rng = streamRng(options.seed, c, STREAM.interpolate);
     if (rows.length === 1) {
       featureStd ??= columnStd(data);
-      jitterCopies(data, rows[0]!, featureStd, options.singletonJitter, rng, target);
+      jitterCopies(data, rows[0]!, featureStd, options.singletonJitter, rng, block);
     } else {
       const origins = planOrigins(c, rows, m) ?? uniformOrigins(rows, m, streamRng(options.seed, c, STREAM.origins));
-      interpolate(data, rows, origins, Math.min(options.k, rows.length - 1), rng, target);
+      interpolate(data, rows, origins, Math.min(options.k, rows.length - 1), rng, block);
     }
     y.fill(c, out, out + m);
     out += m;
@@ -197,7 +189,7 @@ function sampleWithoutReplacement(rows: Int32Array, m: number, rng: Rng): Int32A
 }
 
 /** Row ids of each class, ascending, in THREAT_CLASSES order. */
-export function rowsByClass(y: Int32Array): Int32Array[] {
+function rowsByClass(y: Int32Array): Int32Array[] {
   const lists: number[][] = THREAT_CLASSES.map(() => []);
   y.forEach((c, r) => lists[c]!.push(r));
   return lists.map((rows) => Int32Array.from(rows));

@@ -189,7 +189,7 @@ describe('adasyn', () => {
   it('on a class far from every other class, makes exactly the rows SMOTE makes', () => {
     // dos (class 1) sits 1000 away from the rest; normal and recon overlap.
     const input = blobs([100, 30, 40, 0, 0, 0, 0], 2, 8, 1);
-    for (const r of rowsOf(input, 1)) input.x[r * 2] += 1000;
+    for (const r of rowsOf(input, 1)) input.x[r * 2]! += 1000;
     const a = adasyn(input, { seed: 9 });
     const s = smote(input, { seed: 9 });
     const dosRows = (d: BalancedRows): number[] => Array.from(rowsOf(d, 1), (r) => Array.from(row(d, r))).flat();

@@ -66,7 +66,7 @@ describe('transform', () => {
     expect(row(2)).toEqual([0, 0, 0, 0, 1]);
     expect(row(3)).toEqual([0, 0, 0, 1, 0]);
     expect(row(4)).toEqual([0, 0, 0, 0, 0]); // missing port: no indicator at all
-    expect(out[8]).toBeCloseTo((Math.log1p(22) - p.mean[0]!) / p.std[0]!, 5);
+    expect(out[7]).toBeCloseTo((Math.log1p(22) - p.mean[0]!) / p.std[0]!, 5);
     expect(() => applyTransform(p, x, x)).toThrow(RangeError);
     expect(transformParamsProblem(p, 2)).toBeUndefined();
     expect(transformParamsProblem({ ...p, ports: [80, 80] }, 2)).toMatch(/ports/);

@@ -1,0 +1,433 @@
+/**
+ * A RecordSource over one or more Kafka topics, consumed in a consumer group, so the detect
+ * topology runs on Kafka unchanged.
+ *
+ * Push to pull. kafkajs pushes fetched batches into `eachBatch`; the pipeline pulls
+ * micro-batches from `batches()`. Between them sits a bounded buffer:
+ *   1. `eachBatch` copies records into the buffer, up to its capacity (by default twice the
+ *      pipeline's batch size), and resolves the offset of the last one it took, so kafkajs
+ *      fetches on from there. Records past the capacity are left unresolved: kafkajs fetches
+ *      them again later, nothing is lost or skipped.
+ *   2. When the buffer is full, or before the pipeline's first pull, every subscribed topic is
+ *      paused (kafkajs `pause`): no fetches, heartbeats go on. The buffer never holds more than
+ *      its capacity.
+ *   3. A pull takes up to `maxSize` records (waiting up to `maxWaitMs` after the oldest one
+ *      for a full batch) and resumes fetching, since the buffer has room again.
+ *
+ * Commits. kafkajs never commits here (autoCommit off, eachBatchAutoResolve off). The topology
+ * calls `markDurable(batch.last)` once the batch's state writes, verdicts and dead letters
+ * are written; then offset+1 of every partition in that batch (and earlier ones) is committed
+ * (see OffsetLedger). Nothing handed out is committed before that, so after a crash the
+ * records come again: at-least-once.
+ *
+ * Rebalances. kafkajs' classic protocol revokes every partition at each rebalance and reports
+ * the new assignment in GROUP_JOIN; it then fetches every assigned partition again from the
+ * group's committed offset. So on GROUP_JOIN the source:
+ *   - drops the buffered, not yet handed out, records (they will be fetched again);
+ *   - forgets handed-out work of partitions it lost: when the pipeline later acknowledges such
+ *     a batch, offsets of the lost partitions are not committed (the new owner reads them from
+ *     the committed offset); offsets of partitions it kept still are;
+ *   - commits what is durable as soon as a rebalance starts (REBALANCING), the last moment this
+ *     member's commits still count for partitions it may lose.
+ * Records handed out before a rebalance and not yet committed are read again afterwards, by
+ * this member or the new owner: duplicates, never gaps.
+ *
+ * Shutdown. `stop()` stops handing out batches (batches() ends), drops the buffer, waits up to
+ * `drainTimeoutMs` for the batches in the pipeline to become durable, commits, then leaves the
+ * group and disconnects.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EachBatchPayload, Kafka, TopicOffsets } from 'kafkajs';
+import { ConfigError } from '../errors/vigil-error.js';
+import { formatPosition, type Position, type RawRecord, type RecordSource } from '../sources/record.js';
+import { childLogger } from '../telemetry/logger.js';
+import {
+  isRebalanceError,
+  KafkaCommitError,
+  KafkaConnectionError,
+  KafkaConsumerError,
+  KafkaStateError,
+  wrapKafkaError,
+  type KafkaError,
+} from './errors.js';
+import { toRawRecord, type KafkaRawRecord } from './kafka-record.js';
+import { OffsetLedger, type PartitionOffset, type TopicPartition } from './offset-ledger.js';
+import { KafkaSourceSchema, parseSettings, type KafkaSourceOptions, type KafkaSourceSettings } from './settings.js';
+import { StateMachine, type TransitionTable } from './state-machine.js';
+import { rawTextEncoding } from './value-codec.js';
+import { Wakeup } from './wakeup.js';
+
+export type KafkaSourceState = 'created' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
+
+const SOURCE_LIFECYCLE: TransitionTable<KafkaSourceState> = {
+  created: ['starting'],
+  starting: ['running', 'failed'],
+  running: ['stopping', 'failed'],
+  failed: ['stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+};
+
+export interface KafkaSourceStats {
+  state: KafkaSourceState;
+  /** Records fetched and waiting for the pipeline to pull them. */
+  buffered: number;
+  /** The most records the buffer may hold; 0 until the pipeline first pulls. */
+  capacity: number;
+  /** The most records the buffer ever held at once. */
+  maxBuffered: number;
+  /** Whether fetching is paused now, and how often it was paused and resumed. */
+  paused: boolean;
+  pauses: number;
+  resumes: number;
+  /** Records taken from kafkajs into the buffer, and records given to the pipeline. */
+  received: number;
+  handedOut: number;
+  /** Buffered records dropped because a rebalance started the partitions over. */
+  droppedOnRebalance: number;
+  /** Batches given to the pipeline whose durability it has not reported yet. */
+  inFlightBatches: number;
+  commits: number;
+  commitFailures: number;
+  assignment: TopicPartition[];
+  committed: PartitionOffset[];
+}
+
+export interface KafkaStopReport {
+  /** Records fetched but never handed out; they are read again by the group. */
+  droppedBuffered: number;
+  /** Batches the pipeline did not report durable within drainTimeoutMs; they are read again. */
+  undrainedBatches: number;
+  /** The group's committed offsets for the partitions this member owned at the end. */
+  committed: PartitionOffset[];
+}
+
+export interface KafkaSource extends RecordSource {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly settings: Readonly<KafkaSourceSettings>;
+  readonly state: KafkaSourceState;
+  stats(): KafkaSourceStats;
+  /**
+   * Drains, commits, leaves the group and disconnects (see the module comment). Idempotent.
+   * Rejects with a KafkaCommitError when durable offsets could not be committed (their
+   * records will be read again), after disconnecting all the same.
+   */
+  stop(): Promise<KafkaStopReport>;
+}
+
+function checkBatchOptions({ maxSize, maxWaitMs }: { maxSize: number; maxWaitMs: number }): void {
+  if (!Number.isInteger(maxSize) || maxSize < 1) throw new ConfigError(`batch maxSize must be an integer >= 1, got ${maxSize}`);
+  if (!(maxWaitMs >= 0) || !Number.isFinite(maxWaitMs)) throw new ConfigError(`batch maxWaitMs must be a finite number >= 0, got ${maxWaitMs}`);
+}
+
+function describeOffsets(offsets: readonly PartitionOffset[]): string {
+  return offsets.map((o) => `${o.topic}[${o.partition}]=${o.offset}`).join(', ');
+}
+
+function commitsOf(topics: readonly TopicOffsets[]): PartitionOffset[] {
+  return topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset })));
+}
+
+/**
+ * Connects, subscribes and joins the group; resolves once the first assignment is known. The
+ * consumer stays paused until the pipeline first pulls from batches().
+ */
+export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions): Promise<KafkaSource> {
+  const s = parseSettings(KafkaSourceSchema, options, 'kafka source');
+  const name = `kafka:${s.groupId}@${s.topics.join(',')}`;
+  const log = childLogger('kafka-source').child({ groupId: s.groupId });
+  const encoding = rawTextEncoding(s.format);
+  const lifecycle = new StateMachine<KafkaSourceState>(`kafka source ${name}`, SOURCE_LIFECYCLE, 'created');
+  const ledger = new OffsetLedger();
+  const wakeup = new Wakeup();
+  const pausable = s.topics.map((topic) => ({ topic }));
+  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0, commits: 0, commitFailures: 0 };
+
+  let buffer: KafkaRawRecord[] = [];
+  let capacity = 0;
+  let paused = false;
+  // kafkajs' pause/resume need its consumer group, which exists from the first GROUP_JOIN
+  // until a crash (a restart builds a new one and joins again).
+  let groupReady = false;
+  let fatal: KafkaError | undefined;
+  let batchesCalled = false;
+  let commitQueued = false;
+  let commitChain: Promise<void> = Promise.resolve();
+  let commitRetryTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<KafkaStopReport> | undefined;
+
+  const consumer = kafka.consumer({
+    groupId: s.groupId,
+    sessionTimeout: s.sessionTimeoutMs,
+    rebalanceTimeout: s.rebalanceTimeoutMs,
+    heartbeatInterval: s.heartbeatIntervalMs,
+    maxBytesPerPartition: s.maxBytesPerPartition,
+    maxWaitTimeInMs: s.fetchMaxWaitMs,
+    // A misspelt input topic should fail the start, not be created empty.
+    allowAutoTopicCreation: false,
+  });
+
+  const fail = (error: KafkaError): void => {
+    if (fatal) return;
+    fatal = error;
+    log.error({ err: error }, 'kafka source failed');
+    if (lifecycle.can('failed')) lifecycle.to('failed');
+    wakeup.notify();
+  };
+
+  /** Pauses every topic while the buffer is full (or nothing may be fetched), else resumes. */
+  const syncFlowControl = (force = false): void => {
+    if (!groupReady) return;
+    const shouldPause = capacity === 0 || buffer.length >= capacity || !lifecycle.is('running');
+    if (shouldPause === paused && !force) return;
+    if (shouldPause) {
+      consumer.pause(pausable);
+      if (!paused) counters.pauses += 1;
+    } else {
+      consumer.resume(pausable);
+      if (paused) counters.resumes += 1;
+    }
+    paused = shouldPause;
+  };
+
+  const scheduleCommitRetry = (): void => {
+    if (commitRetryTimer || !lifecycle.is('running', 'stopping')) return;
+    commitRetryTimer = setTimeout(() => {
+      commitRetryTimer = undefined;
+      void requestCommit();
+    }, s.commitRetryMs);
+    commitRetryTimer.unref();
+  };
+
+  // One commit at a time; requests made while one runs coalesce into the next. Never rejects:
+  // a failure is retried later (rebalance, retriable) or fails the source.
+  const commitOnce = async (): Promise<void> => {
+    const offsets = ledger.uncommitted();
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (err) {
+      counters.commitFailures += 1;
+      const error = wrapKafkaError(KafkaCommitError, `${name}: committing ${describeOffsets(offsets)} failed`, err, { groupId: s.groupId });
+      if (isRebalanceError(err) || error.retriable) {
+        log.warn({ err: error }, 'commit failed; it is retried with the offsets still owned after the rebalance');
+        scheduleCommitRetry();
+      } else {
+        fail(error);
+      }
+      return;
+    }
+    // kafkajs resolves without committing when its runner is not running (a crash restart in
+    // progress); only its COMMIT_OFFSETS event, which updates the ledger, proves a commit.
+    const unconfirmed = ledger.uncommitted().filter((u) => offsets.some((o) => o.topic === u.topic && o.partition === u.partition && BigInt(u.offset) <= BigInt(o.offset)));
+    if (unconfirmed.length > 0) {
+      counters.commitFailures += 1;
+      log.warn({ offsets: describeOffsets(unconfirmed) }, 'commit not confirmed by kafkajs; retrying');
+      scheduleCommitRetry();
+    } else {
+      counters.commits += 1;
+    }
+  };
+
+  const requestCommit = (): Promise<void> => {
+    if (!commitQueued) {
+      commitQueued = true;
+      commitChain = commitChain.then(() => {
+        commitQueued = false;
+        return commitOnce();
+      });
+    }
+    return commitChain;
+  };
+
+  // kafkajs calls listeners inside its own join/fetch code: an exception there would break
+  // the consumer, so listener failures fail the source instead.
+  const guarded =
+    <E>(what: string, listener: (event: E) => void) =>
+    (event: E): void => {
+      try {
+        listener(event);
+      } catch (err) {
+        fail(wrapKafkaError(KafkaConsumerError, `${name}: handling ${what}`, err, { groupId: s.groupId }));
+      }
+    };
+
+  consumer.on(
+    consumer.events.GROUP_JOIN,
+    guarded('GROUP_JOIN', (event) => {
+      const { revoked, added } = ledger.assign(event.payload.memberAssignment);
+      const dropped = buffer.length;
+      buffer = [];
+      counters.droppedOnRebalance += dropped;
+      groupReady = true;
+      syncFlowControl(true);
+      log.info({ revoked, added, dropped, assignment: ledger.owned() }, 'partitions assigned');
+      wakeup.notify();
+      void requestCommit();
+    }),
+  );
+  consumer.on(consumer.events.REBALANCING, guarded('REBALANCING', () => void requestCommit()));
+  consumer.on(
+    consumer.events.COMMIT_OFFSETS,
+    guarded('COMMIT_OFFSETS', (event) => ledger.confirmCommitted(commitsOf(event.payload.topics))),
+  );
+  consumer.on(
+    consumer.events.CRASH,
+    guarded('CRASH', (event) => {
+      groupReady = false;
+      const { error, restart } = event.payload;
+      if (restart) log.warn({ err: error }, 'kafkajs consumer crashed; kafkajs restarts it');
+      else fail(wrapKafkaError(KafkaConsumerError, `${name}: the consumer crashed`, error, { groupId: s.groupId }));
+    }),
+  );
+
+  const eachBatch = async ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    if (!lifecycle.is('running') || !isRunning() || isStale() || !ledger.owns(batch.topic, batch.partition)) return;
+    const room = capacity - buffer.length;
+    const messages = batch.messages.length <= room ? batch.messages : batch.messages.slice(0, Math.max(0, room));
+    const last = messages.at(-1);
+    if (last) {
+      const readAt = performance.now();
+      for (const message of messages) buffer.push(toRawRecord(batch.topic, batch.partition, message, encoding, readAt));
+      resolveOffset(last.offset);
+      counters.received += messages.length;
+      if (buffer.length > counters.maxBuffered) counters.maxBuffered = buffer.length;
+      wakeup.notify();
+    }
+    syncFlowControl();
+  };
+
+  lifecycle.to('starting');
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...s.topics], fromBeginning: s.fromBeginning });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+  } catch (err) {
+    const error = wrapKafkaError(KafkaConnectionError, `${name}: starting the consumer failed (are the brokers up and the topics created?)`, err, {
+      groupId: s.groupId,
+    });
+    fail(error);
+    await consumer.disconnect().catch((e: unknown) => log.warn({ err: e }, 'disconnect after a failed start failed too'));
+    throw error;
+  }
+  // A crash kafkajs does not retry surfaces through its CRASH event, not through run().
+  if (fatal) throw fatal;
+  lifecycle.to('running');
+
+  const stop = async (): Promise<KafkaStopReport> => {
+    lifecycle.to('stopping');
+    const droppedBuffered = buffer.length;
+    buffer = [];
+    syncFlowControl();
+    wakeup.notify();
+    const deadline = performance.now() + s.drainTimeoutMs;
+    const remaining = (): number => deadline - performance.now();
+    while (ledger.inFlightBatches > 0 && !fatal && remaining() > 0) await wakeup.wait(remaining());
+    const undrainedBatches = ledger.inFlightBatches;
+    await requestCommit();
+    while (ledger.uncommitted().length > 0 && !fatal && remaining() > 0) {
+      await wakeup.wait(Math.min(s.commitRetryMs, remaining()));
+      await requestCommit();
+    }
+    clearTimeout(commitRetryTimer);
+    const uncommitted = ledger.uncommitted();
+    const committed = ledger.committed();
+    let disconnectError: KafkaError | undefined;
+    try {
+      await consumer.disconnect();
+    } catch (err) {
+      disconnectError = wrapKafkaError(KafkaConnectionError, `${name}: disconnecting failed`, err, { groupId: s.groupId });
+    }
+    lifecycle.to('stopped');
+    if (uncommitted.length > 0) {
+      throw new KafkaCommitError(`${name}: stopped with durable offsets not committed (${describeOffsets(uncommitted)}); their records will be read again`, {
+        retriable: true,
+        cause: fatal,
+        groupId: s.groupId,
+      });
+    }
+    if (disconnectError) throw disconnectError;
+    log.info({ droppedBuffered, undrainedBatches, committed }, 'kafka source stopped');
+    return { droppedBuffered, undrainedBatches, committed };
+  };
+
+  return {
+    name,
+    groupId: s.groupId,
+    topics: s.topics,
+    settings: s,
+    get state() {
+      return lifecycle.state;
+    },
+
+    batches(options): AsyncIterable<RawRecord[]> {
+      checkBatchOptions(options);
+      const { maxSize, maxWaitMs } = options;
+      if (batchesCalled) throw new KafkaStateError(`${name}: batches() may be called once`);
+      batchesCalled = true;
+      const bufferCapacity = s.maxBufferedRecords ?? 2 * maxSize;
+      if (bufferCapacity < maxSize) {
+        throw new ConfigError(
+          `kafka source.maxBufferedRecords (${bufferCapacity}) is below the batch size (${maxSize}): raise it to at least ${maxSize} or lower the batch size`,
+        );
+      }
+      return (async function* pull(): AsyncGenerator<RawRecord[]> {
+        // The first pull opens the buffer: until now the consumer stayed paused.
+        capacity = bufferCapacity;
+        syncFlowControl();
+        for (;;) {
+          if (fatal) throw fatal;
+          if (!lifecycle.is('running')) return;
+          const oldest = buffer[0];
+          if (!oldest) {
+            await wakeup.wait();
+            continue;
+          }
+          if (buffer.length < maxSize) {
+            const waitMs = oldest.readAt + maxWaitMs - performance.now();
+            if (waitMs > 0) {
+              await wakeup.wait(waitMs);
+              continue;
+            }
+          }
+          const batch = buffer.length <= maxSize ? buffer : buffer.slice(0, maxSize);
+          buffer = batch === buffer ? [] : buffer.slice(maxSize);
+          ledger.handOut(batch);
+          counters.handedOut += batch.length;
+          syncFlowControl();
+          yield batch;
+        }
+      })();
+    },
+
+    markDurable(last: Position): void {
+      if (last.kind !== 'kafka' || !s.topics.includes(last.topic)) {
+        throw new KafkaStateError(`${name}: markDurable(${formatPosition(last)}) is not a position of this source`);
+      }
+      if (!ledger.markDurable(last)) {
+        throw new KafkaStateError(`${name}: markDurable(${formatPosition(last)}) matches no batch handed out and not yet acknowledged`);
+      }
+      wakeup.notify();
+      if (lifecycle.is('running', 'stopping')) void requestCommit();
+    },
+
+    stats(): KafkaSourceStats {
+      return {
+        state: lifecycle.state,
+        buffered: buffer.length,
+        capacity,
+        paused,
+        ...counters,
+        inFlightBatches: ledger.inFlightBatches,
+        assignment: ledger.owned(),
+        committed: ledger.committed(),
+      };
+    },
+
+    stop(): Promise<KafkaStopReport> {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}
