@@ -24,15 +24,20 @@ const KAFKAJS_LEVEL = {
 
 /**
  * kafkajs log entries into pino, so they are JSON on stderr like the rest of vigil's logs.
- * kafkajs logs some transient, retried conditions at ERROR (a coordinator still loading, a
- * topic just auto-created); they are kept at their level rather than second-guessed here.
+ *
+ * kafkajs' Connection logs every error response of the broker at ERROR ("Response
+ * Heartbeat ... The group is rebalancing"), including the ones its own code expects and
+ * handles by retrying or rejoining: every rebalance would page someone. Those go out as
+ * warnings; an error that matters reaches vigil as a thrown error or a consumer crash.
  */
 export function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const entry = { kafkajs: namespace, ...fields };
-      if (level === KafkajsLogLevel.ERROR) logger.error(entry, message);
+      const handledByKafkajs = namespace === 'Connection' && message.startsWith('Response ');
+      if (level === KafkajsLogLevel.ERROR && !handledByKafkajs) logger.error(entry, message);
+      else if (level === KafkajsLogLevel.ERROR) logger.warn(entry, message);
       else if (level === KafkajsLogLevel.WARN) logger.warn(entry, message);
       else if (level === KafkajsLogLevel.INFO) logger.info(entry, message);
       else logger.debug(entry, message);

@@ -56,9 +56,23 @@ function asKafkajs(err: unknown): KafkajsLike {
   return typeof err === 'object' && err !== null ? (err as KafkajsLike) : {};
 }
 
-/** kafkajs' own flag: true only when kafkajs marked the error retriable. */
+function rootCause(err: unknown): unknown {
+  let e = err;
+  for (let depth = 0; depth < 8; depth++) {
+    const cause = asKafkajs(e).cause;
+    if (cause === undefined || cause === null) break;
+    e = cause;
+  }
+  return e;
+}
+
+/**
+ * kafkajs' own verdict, read the way its consumer decides whether to restart after a crash:
+ * retriable when kafkajs gave up after its retries (KafkaJSNumberOfRetriesExceeded: a broker
+ * that was down may be back later) or when the original error was marked retriable.
+ */
 export function kafkajsRetriable(err: unknown): boolean {
-  return asKafkajs(err).retriable === true;
+  return asKafkajs(err).name === 'KafkaJSNumberOfRetriesExceeded' || asKafkajs(rootCause(err)).retriable === true;
 }
 
 /**

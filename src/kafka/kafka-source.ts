@@ -4,8 +4,8 @@
  *
  * Push to pull. kafkajs pushes fetched batches into `eachBatch`; the pipeline pulls
  * micro-batches from `batches()`. Between them sits a bounded buffer:
- *   1. `eachBatch` copies records into the buffer, up to its capacity (by default twice the
- *      pipeline's batch size), and resolves the offset of the last one it took, so kafkajs
+ *   1. `eachBatch` copies records into the buffer, up to its capacity (by default four times
+ *      the pipeline's batch size), and resolves the offset of the last one it took, so kafkajs
  *      fetches on from there. Records past the capacity are left unresolved: kafkajs fetches
  *      them again later, nothing is lost or skipped.
  *   2. When the buffer is full, or before the pipeline's first pull, every subscribed topic is
@@ -56,6 +56,9 @@ import { KafkaSourceSchema, parseSettings, type KafkaSourceOptions, type KafkaSo
 import { StateMachine, type TransitionTable } from './state-machine.js';
 import { rawTextEncoding } from './value-codec.js';
 import { Wakeup } from './wakeup.js';
+
+/** Default buffer capacity, in batches: see KAFKA_SOURCE_DEFAULTS.maxBufferedRecords. */
+const BUFFERED_BATCHES = 4;
 
 export type KafkaSourceState = 'created' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
 
@@ -366,7 +369,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       const { maxSize, maxWaitMs } = options;
       if (batchesCalled) throw new KafkaStateError(`${name}: batches() may be called once`);
       batchesCalled = true;
-      const bufferCapacity = s.maxBufferedRecords ?? 2 * maxSize;
+      const bufferCapacity = s.maxBufferedRecords ?? BUFFERED_BATCHES * maxSize;
       if (bufferCapacity < maxSize) {
         throw new ConfigError(
           `kafka source.maxBufferedRecords (${bufferCapacity}) is below the batch size (${maxSize}): raise it to at least ${maxSize} or lower the batch size`,

@@ -37,6 +37,8 @@ interface HandedOutBatch {
   next: Map<string, Candidate>;
 }
 
+const byTopicPartition = (a: TopicPartition, b: TopicPartition): number => a.topic.localeCompare(b.topic) || a.partition - b.partition;
+
 const keyOf = (topic: string, partition: number): string => `${topic}[${partition}]`;
 
 function raise(map: Map<string, Candidate>, topic: string, partition: number, next: bigint): void {
@@ -76,7 +78,7 @@ export class OffsetLedger {
   }
 
   owned(): TopicPartition[] {
-    return [...this.#owned.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    return [...this.#owned.values()].sort(byTopicPartition);
   }
 
   /** Records a batch given to the pipeline (in the order given). Empty batches are not tracked. */
@@ -115,7 +117,7 @@ export class OffsetLedger {
         out.push({ topic: c.topic, partition: c.partition, offset: c.next.toString() });
       }
     }
-    return out;
+    return out.sort(byTopicPartition);
   }
 
   /** Records commits the broker accepted (from kafkajs' COMMIT_OFFSETS event). */
@@ -139,6 +141,7 @@ export class OffsetLedger {
   committed(): PartitionOffset[] {
     return [...this.#committed]
       .filter(([key]) => this.#owned.has(key))
-      .map(([key, next]) => ({ ...(this.#owned.get(key) as TopicPartition), offset: next.toString() }));
+      .map(([key, next]) => ({ ...(this.#owned.get(key) as TopicPartition), offset: next.toString() }))
+      .sort(byTopicPartition);
   }
 }

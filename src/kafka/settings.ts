@@ -7,9 +7,10 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/vigil-error.js';
 
 // Kafka's own rule for topic names (kafka.common.internals.Topic).
-const topicName = z
+export const TopicNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,249}$/, { error: 'a topic name is 1-249 letters, digits, ".", "_" or "-"' });
+const topicName = TopicNameSchema;
 const brokerAddress = z
   .string()
   .regex(/^[^\s:/]+:\d{1,5}$/, { error: 'write each broker as host:port, e.g. "127.0.0.1:9092"' });
@@ -58,15 +59,16 @@ export const KAFKA_SOURCE_DEFAULTS = {
   fromBeginning: false,
   /**
    * Records fetched but not yet pulled by the pipeline; at this many the consumer pauses.
-   * Unset: twice the batch size given to batches(), so one batch can be assembled while the
-   * pipeline works on the previous one.
+   * Unset: four times the batch size given to batches(). While every partition is paused
+   * kafkajs sleeps up to fetchMaxWaitMs before it sees a resume, so after a pull the buffer
+   * should still hold enough work (here three batches) to cover that sleep and one fetch.
    */
   maxBufferedRecords: undefined as number | undefined,
   /**
    * The broker's long-poll wait on an idle topic, and kafkajs' sleep while every partition is
-   * paused: a resume is seen within this long.
+   * paused: a resume takes effect within about this long.
    */
-  fetchMaxWaitMs: 200,
+  fetchMaxWaitMs: 100,
   maxBytesPerPartition: 1024 * 1024,
   sessionTimeoutMs: 30_000,
   heartbeatIntervalMs: 3_000,
@@ -151,8 +153,8 @@ export const KafkaDeadLetterSchema = z
   .refine(idempotentNeedsRetries, idempotentRetriesIssue);
 export type KafkaDeadLetterOptions = z.input<typeof KafkaDeadLetterSchema>;
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+function formatPath(where: string, path: readonly PropertyKey[]): string {
+  return where + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
 }
 
 /**
@@ -162,9 +164,6 @@ function formatPath(path: readonly PropertyKey[]): string {
 export function parseSettings<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = formatPath(issue.path);
-    return `${path ? `${where}.${path}` : where}: ${issue.message}`;
-  });
+  const problems = result.error.issues.map((issue) => `${formatPath(where, issue.path)}: ${issue.message}`);
   throw new ConfigError(problems.join('; '));
 }
