@@ -41,8 +41,8 @@ import type { EachBatchPayload, Kafka, TopicOffsets } from 'kafkajs';
 import { ConfigError } from '../errors/vigil-error.js';
 import { formatPosition, type Position, type RawRecord, type RecordSource } from '../sources/record.js';
 import { childLogger } from '../telemetry/logger.js';
+import { CommitPump, describeOffsets } from './commit-pump.js';
 import {
-  isRebalanceError,
   KafkaCommitError,
   KafkaConnectionError,
   KafkaConsumerError,
@@ -124,10 +124,6 @@ function checkBatchOptions({ maxSize, maxWaitMs }: { maxSize: number; maxWaitMs:
   if (!(maxWaitMs >= 0) || !Number.isFinite(maxWaitMs)) throw new ConfigError(`batch maxWaitMs must be a finite number >= 0, got ${maxWaitMs}`);
 }
 
-function describeOffsets(offsets: readonly PartitionOffset[]): string {
-  return offsets.map((o) => `${o.topic}[${o.partition}]=${o.offset}`).join(', ');
-}
-
 function commitsOf(topics: readonly TopicOffsets[]): PartitionOffset[] {
   return topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset })));
 }
@@ -145,7 +141,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   const ledger = new OffsetLedger();
   const wakeup = new Wakeup();
   const pausable = s.topics.map((topic) => ({ topic }));
-  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0, commits: 0, commitFailures: 0 };
+  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0 };
 
   let buffer: KafkaRawRecord[] = [];
   let capacity = 0;
@@ -155,9 +151,6 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   let groupReady = false;
   let fatal: KafkaError | undefined;
   let batchesCalled = false;
-  let commitQueued = false;
-  let commitChain: Promise<void> = Promise.resolve();
-  let commitRetryTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<KafkaStopReport> | undefined;
 
   const consumer = kafka.consumer({
@@ -194,55 +187,17 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
     paused = shouldPause;
   };
 
-  const scheduleCommitRetry = (): void => {
-    if (commitRetryTimer || !lifecycle.is('running', 'stopping')) return;
-    commitRetryTimer = setTimeout(() => {
-      commitRetryTimer = undefined;
-      void requestCommit();
-    }, s.commitRetryMs);
-    commitRetryTimer.unref();
-  };
-
-  // One commit at a time; requests made while one runs coalesce into the next. Never rejects:
-  // a failure is retried later (rebalance, retriable) or fails the source.
-  const commitOnce = async (): Promise<void> => {
-    const offsets = ledger.uncommitted();
-    if (offsets.length === 0) return;
-    try {
-      await consumer.commitOffsets(offsets);
-    } catch (err) {
-      counters.commitFailures += 1;
-      const error = wrapKafkaError(KafkaCommitError, `${name}: committing ${describeOffsets(offsets)} failed`, err, { groupId: s.groupId });
-      if (isRebalanceError(err) || error.retriable) {
-        log.warn({ err: error }, 'commit failed; it is retried with the offsets still owned after the rebalance');
-        scheduleCommitRetry();
-      } else {
-        fail(error);
-      }
-      return;
-    }
-    // kafkajs resolves without committing when its runner is not running (a crash restart in
-    // progress); only its COMMIT_OFFSETS event, which updates the ledger, proves a commit.
-    const unconfirmed = ledger.uncommitted().filter((u) => offsets.some((o) => o.topic === u.topic && o.partition === u.partition && BigInt(u.offset) <= BigInt(o.offset)));
-    if (unconfirmed.length > 0) {
-      counters.commitFailures += 1;
-      log.warn({ offsets: describeOffsets(unconfirmed) }, 'commit not confirmed by kafkajs; retrying');
-      scheduleCommitRetry();
-    } else {
-      counters.commits += 1;
-    }
-  };
-
-  const requestCommit = (): Promise<void> => {
-    if (!commitQueued) {
-      commitQueued = true;
-      commitChain = commitChain.then(() => {
-        commitQueued = false;
-        return commitOnce();
-      });
-    }
-    return commitChain;
-  };
+  const commits = new CommitPump({
+    name,
+    groupId: s.groupId,
+    ledger,
+    send: (offsets) => consumer.commitOffsets(offsets),
+    retryMs: s.commitRetryMs,
+    mayRetry: () => lifecycle.is('running', 'stopping'),
+    onFatal: fail,
+    log,
+  });
+  const requestCommit = (): Promise<void> => commits.request();
 
   // kafkajs calls listeners inside its own join/fetch code: an exception there would break
   // the consumer, so listener failures fail the source instead.
@@ -333,7 +288,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       await wakeup.wait(Math.min(s.commitRetryMs, remaining()));
       await requestCommit();
     }
-    clearTimeout(commitRetryTimer);
+    commits.cancelRetry();
     const uncommitted = ledger.uncommitted();
     const committed = ledger.committed();
     let disconnectError: KafkaError | undefined;
@@ -422,6 +377,8 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
         capacity,
         paused,
         ...counters,
+        commits: commits.commits,
+        commitFailures: commits.failures,
         inFlightBatches: ledger.inFlightBatches,
         assignment: ledger.owned(),
         committed: ledger.committed(),

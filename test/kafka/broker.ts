@@ -11,7 +11,9 @@ import type { IHeaders, Kafka } from 'kafkajs';
 import type { FlowEvent } from '../../src/events/flow-event.js';
 import { FLOW_FEATURE_NAMES } from '../../src/features/flow-features.js';
 import { createKafka } from '../../src/kafka/client.js';
+import type { KafkaPosition } from '../../src/kafka/kafka-record.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import type { RawRecord } from '../../src/sources/record.js';
 
 const { Partitioners, logLevel } = kafkajs;
 
@@ -175,4 +177,10 @@ export async function pullRecords<R>(batches: AsyncIterator<R[]>, n: number, tim
     total += step.value.length;
   }
   return out;
+}
+
+/** The Kafka position of a record a Kafka source produced. */
+export function kafkaPosition(record: RawRecord): KafkaPosition {
+  if (record.position.kind !== 'kafka') throw new Error(`expected a Kafka position, got a ${record.position.kind} one`);
+  return record.position;
 }

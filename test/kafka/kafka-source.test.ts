@@ -9,11 +9,12 @@ import type { KafkaRawRecord } from '../../src/kafka/kafka-record.js';
 import type { ValueFormat } from '../../src/kafka/settings.js';
 import { openKafkaDeadLetterSink, DEAD_LETTER_HEADERS } from '../../src/kafka/dead-letter-sink.js';
 import { openKafkaSource } from '../../src/kafka/kafka-source.js';
-import { formatPosition, type BadInput } from '../../src/sources/record.js';
+import { formatPosition, type BadInput, type RawRecord } from '../../src/sources/record.js';
 import {
   committedOffsets,
   deleteTopics,
   ensureBroker,
+  kafkaPosition,
   produce,
   pullRecords,
   randomName,
@@ -159,8 +160,7 @@ describe('Kafka source: commits', () => {
     const topic = await newTopic(1);
     const groupId = randomName('vigil-test');
     await produce(kafka, topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `r${i}` })));
-    const offsetsOf = (batches: { position: { kind: string } }[][]) =>
-      batches.flat().map((r) => (r.position.kind === 'kafka' ? (r.position as { offset: string }).offset : '?'));
+    const offsetsOf = (batches: RawRecord[][]) => batches.flat().map((r) => kafkaPosition(r).offset);
 
     // 1. Read everything, acknowledge nothing: nothing is committed.
     const first = await openKafkaSource(kafka, { topics: [topic], groupId, ...fast, drainTimeoutMs: 100 });
@@ -247,7 +247,7 @@ describe('Kafka source: backpressure', () => {
 
     // Pulling resumes it; every record arrives once, in order.
     const rest = await pullRecords(batches, total - 50);
-    const offsets = [firstBatch!, ...rest].flat().map((r) => Number((r.position as { offset: string }).offset));
+    const offsets = [firstBatch!, ...rest].flat().map((r) => Number(kafkaPosition(r).offset));
     expect(offsets).toEqual(Array.from({ length: total }, (_, i) => i));
     const after = source.stats();
     expect(after.maxBuffered).toBe(100);
@@ -288,8 +288,8 @@ describe('Kafka source: consumer group', () => {
 
     // B reads its partitions from the group's committed offset, i.e. from the start.
     const bRecords = (await pullRecords(b.batches({ maxSize: 100, maxWaitMs: 500 })[Symbol.asyncIterator](), 2 * perPartition)).flat();
-    expect(new Set(bRecords.map((r) => (r.position as { partition: number }).partition))).toEqual(new Set(partitionsOf(b)));
-    expect(bRecords.map((r) => (r.position as { offset: string }).offset).sort()).toEqual(['0', '0', '1', '1', '2', '2', '3', '3', '4', '4']);
+    expect(new Set(bRecords.map((r) => kafkaPosition(r).partition))).toEqual(new Set(partitionsOf(b)));
+    expect(bRecords.map((r) => kafkaPosition(r).offset).sort()).toEqual(['0', '0', '1', '1', '2', '2', '3', '3', '4', '4']);
     b.markDurable(bRecords.at(-1)!.position);
     await b.stop();
     expect(await committedOffsets(kafka, groupId, topic)).toEqual({ 0: '5', 1: '5', 2: '5', 3: '5' });
@@ -299,7 +299,7 @@ describe('Kafka source: consumer group', () => {
     await produce(kafka, topic, [0, 1, 2, 3].map((partition) => ({ key: null, value: `late${partition}`, partition })));
     const late = (await pullRecords(aBatches, 4)).flat();
     expect(late.map((r) => r.text).sort()).toEqual(['late0', 'late1', 'late2', 'late3']);
-    expect(late.every((r) => (r.position as { offset: string }).offset === String(perPartition))).toBe(true);
+    expect(late.every((r) => kafkaPosition(r).offset === String(perPartition))).toBe(true);
     a.markDurable(late.at(-1)!.position);
     await a.stop();
     expect(await committedOffsets(kafka, groupId, topic)).toEqual({ 0: '6', 1: '6', 2: '6', 3: '6' });

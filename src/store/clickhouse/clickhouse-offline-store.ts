@@ -2,8 +2,7 @@ import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, drainStream, type ClickHouseClient } from '@clickhouse/client';
 import { ConfigError } from '../../errors/vigil-error.js';
 import { runMigrations, type MigrationTarget } from '../migrations/run-migrations.js';
-import type { Migration } from '../migrations/migration.js';
-import { checkMigrationList } from '../migrations/migration.js';
+import { checkMigrationList, type Migration } from '../migrations/migration.js';
 import { checkLookups, pickVectorsAsOf } from '../offline-as-of.js';
 import { OfflineStoreError, type OfflineOperation } from '../offline-errors.js';
 import {
