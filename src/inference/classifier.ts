@@ -15,9 +15,11 @@ export function predictProbabilities(model: tf.LayersModel, xT: Float32Array, n:
     const rows = Math.min(chunk, n - start);
     const probs = tf.tidy(() => {
       const x = tf.tensor2d(xT.subarray(start * dims, (start + rows) * dims), [rows, dims]);
-      return (model.apply(x, { training: false }) as tf.Tensor).dataSync();
+      return model.apply(x, { training: false }) as tf.Tensor;
     });
-    out.set(probs, start * k);
+    // Read outside tidy: tidy would walk every element of a returned typed array.
+    out.set(probs.dataSync(), start * k);
+    probs.dispose();
   }
   return out;
 }

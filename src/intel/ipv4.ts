@@ -97,3 +97,17 @@ export function publicIpv4(text: string): number | undefined {
   const address = parseIpv4(text);
   return address === undefined || isNonPublicIpv4(address) ? undefined : address;
 }
+
+/**
+ * IPv6 prefixes that are not publicly routed, by their leading text: unspecified and
+ * loopback (`::`, `::1`), link-local fe80::/10, unique-local fc00::/7, multicast ff00::/8,
+ * documentation 2001:db8::/32. A coarse textual check (no IPv6 parser): enough to keep
+ * internal IPv6 addresses away from a paid reputation API.
+ */
+const NON_PUBLIC_IPV6 = /^(::1?$|fe[89ab][0-9a-f]:|f[cd][0-9a-f]{2}:|ff[0-9a-f]{2}:|2001:0?db8:)/i;
+
+/** Whether `text` is an address a public service could know: a public IPv4, or an IPv6 outside the ranges above. */
+export function isPublicAddress(text: string): boolean {
+  if (parseIpv4(text) !== undefined) return publicIpv4(text) !== undefined;
+  return text.includes(':') && /^[0-9a-fA-F:.]+$/.test(text) && !NON_PUBLIC_IPV6.test(text);
+}

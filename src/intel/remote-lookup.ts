@@ -179,11 +179,12 @@ export class RemoteLookup implements KeyLookup {
       });
   }
 
-  #remember(key: string, value: number | null, ttlMs: number): void {
+  /** Keeps an answer (`filled`) or an error backoff in memory, evicting the oldest entry past `maxEntries`. */
+  #remember(key: string, value: number | null, ttlMs: number, filled = true): void {
     this.#memory.delete(key); // re-inserted last, so eviction takes the oldest written
     this.#memory.set(key, { value, expiresAt: this.#o.now() + ttlMs });
     if (this.#memory.size > this.#o.maxEntries) this.#memory.delete(this.#memory.keys().next().value!);
-    this.#version++;
+    if (filled) this.#version++;
   }
 
   #report(error: unknown): void {
@@ -248,7 +249,7 @@ export class RemoteLookup implements KeyLookup {
       }
       this.#stats.errors++;
       this.#report(error);
-      this.#memory.set(key, { value: null, expiresAt: this.#o.now() + this.#o.errorBackoffMs });
+      this.#remember(key, null, this.#o.errorBackoffMs, false);
       return;
     }
     this.#stats.fetched++;

@@ -13,7 +13,7 @@
  * | cowrie.login.failed / cowrie.login.success | auth failure / success, username, password given? |
  * | cowrie.command.input / cowrie.command.failed | command input / failed                     |
  * | cowrie.direct-tcpip.request / .data       | session tunnel / tunnel_data, target host:port |
- * | cowrie.session.file_download[.failed], cowrie.session.file_upload | session download, target URL |
+ * | cowrie.session.file_download[.failed]    | session download, target the URL             |
  * | any other cowrie.*                        | session other (Cowrie adds ids over versions) |
  *
  * Event id: `session|timestamp|eventid`, the three as Cowrie wrote them: unique in the 56 days
@@ -62,7 +62,6 @@ const SESSION_PHASES_BY_ID: Record<string, SessionPhase> = {
   'cowrie.direct-tcpip.data': 'tunnel_data',
   'cowrie.session.file_download': 'download',
   'cowrie.session.file_download.failed': 'download',
-  'cowrie.session.file_upload': 'download',
 };
 
 /** A field's value for a reason text: short, and never the whole line. */

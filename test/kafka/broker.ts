@@ -55,12 +55,15 @@ export function randomName(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
+/** Deletes those of `topics` that exist (a failed setup may not have created them all). */
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
   if (topics.length === 0) return;
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics });
+    const existing = new Set(await admin.listTopics());
+    const doomed = topics.filter((t) => existing.has(t));
+    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
   } finally {
     await admin.disconnect();
   }

@@ -6,28 +6,43 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { initBackend } from '../../src/inference/backend.js';
-import { loadClassifier, type Classifier } from '../../src/inference/classifier.js';
+import type { Classifier, Prediction } from '../../src/inference/classifier.js';
+import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { openKafkaDeadLetterSink } from '../../src/kafka/dead-letter-sink.js';
 import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { openKafkaFlowSource } from '../../src/kafka/kafka-flow-source.js';
 import { openKafkaVerdictSink } from '../../src/kafka/verdict-sink.js';
-import { resolveModelDir } from '../../src/registry/resolve-model.js';
 import { VerdictType } from '../../src/events/flow-event.js';
 import type { Verdict } from '../../src/events/verdict.js';
 import { detectTopology } from '../../topologies/detect.js';
 import { committedOffsets, deleteTopics, ensureBroker, produce, randomName, readRecords, sampleFlows, testKafka, waitFor } from './broker.js';
 
 let kafka: Kafka;
-let classifier: Classifier;
+
+/**
+ * A stand-in model (row i gets class i mod 7): this test is about the Kafka wiring, and must
+ * not depend on the shipped model matching the current feature layout.
+ */
+const stubClassifier = {
+  version: 'stub-1',
+  featureVersion: 1,
+  predictBatch(_vectors: Float32Array, n: number): Prediction {
+    const k = THREAT_CLASSES.length;
+    const probs = new Float32Array(n * k);
+    const predicted = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      predicted[i] = i % k;
+      probs[i * k + (i % k)] = 1;
+    }
+    return { probs, predicted };
+  },
+} as unknown as Classifier;
 const topics = { flows: randomName('vigil-test-flows'), verdicts: randomName('vigil-test-verdicts'), dlq: randomName('vigil-test-dlq') };
 
 beforeAll(async () => {
   await ensureBroker();
   kafka = testKafka();
-  await initBackend('auto');
-  classifier = await loadClassifier(resolveModelDir());
   await ensureTopics(kafka, [
     { topic: topics.flows, partitions: 2 },
     { topic: topics.verdicts, partitions: 2 },
@@ -52,7 +67,7 @@ describe('detect topology on Kafka', () => {
     const verdictSink = await openKafkaVerdictSink(kafka, { topic: topics.verdicts, format: { type: 'avro' } });
     const deadLetters = await openKafkaDeadLetterSink(kafka, { topic: topics.dlq });
     const done = lastValueFrom(
-      detectTopology({ source, decoder, deadLetters, verdicts: verdictSink, models: { current: () => classifier }, batch: { maxSize: 16, maxWaitMs: 50 } }).pipe(toArray()),
+      detectTopology({ source, decoder, deadLetters, verdicts: verdictSink, models: { current: () => stubClassifier }, batch: { maxSize: 16, maxWaitMs: 50 } }).pipe(toArray()),
     );
 
     await waitFor('all 40 records committed', async () => {
@@ -71,7 +86,10 @@ describe('detect topology on Kafka', () => {
     const out = await readRecords(kafka, topics.verdicts, good.length);
     const scored = out.map((r) => ({ key: r.key, verdict: VerdictType.fromBuffer(r.value) as Verdict }));
     expect(scored.map((s) => s.verdict.eventKey).sort()).toEqual(good.map((f) => f.eventId).sort());
-    for (const s of scored) expect(s.key).toBe(s.verdict.srcIp);
+    for (const s of scored) {
+      expect(s.key).toBe(s.verdict.srcIp);
+      expect(s.verdict.modelVersion).toBe('stub-1');
+    }
     const dead = await readRecords(kafka, topics.dlq, 2);
     expect(dead.map((d) => d.key).sort()).toEqual([`${topics.flows}[0]@6`, `${topics.flows}[1]@2`]);
   });

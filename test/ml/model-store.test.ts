@@ -101,7 +101,12 @@ describe('saveModel / loadModel', () => {
   });
 
   it('refuses a transform that does not fit the network', async () => {
-    const target = variant('narrow', 'transform.json', (b) => JSON.stringify({ ...JSON.parse(b.toString()), ports: [80] }));
+    const target = variant('narrow', 'transform.json', (b) => {
+      // A valid transform with one port indicator instead of the network's several.
+      const t = JSON.parse(b.toString()) as typeof transform;
+      const keep = <T>(a: T[]) => [...a.slice(0, t.dims + 1), ...a.slice(-3)];
+      return JSON.stringify({ ...t, ports: t.ports.slice(0, 1), mean: keep(t.mean), std: keep(t.std) });
+    });
     const m = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')) as ModelManifest;
     m.files['transform.json'] = createHash('sha256').update(readFileSync(join(target, 'transform.json'))).digest('hex');
     writeFileSync(join(target, 'manifest.json'), JSON.stringify(m));

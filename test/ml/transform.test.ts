@@ -52,24 +52,34 @@ describe('transform', () => {
     expect(transformParamsProblem({ ...params, std: [1, 0, 1] }, 3)).toMatch(/std/);
   });
 
-  it('adds port indicators: the most frequent training ports, then the IANA range', () => {
-    // 2 dims: the port, then one other feature.
-    const ports = [80, 80, 80, 443, 443, 53, 22];
+  it('adds standardised port indicators: the most frequent training ports, then the IANA range', () => {
+    // 2 raw dims: the port, then one other feature.
+    const ports = [80, 80, 80, 443, 443, 53, 22, 50000];
     const x = Float32Array.from(ports.flatMap((p) => [p, 1]));
     const p = fitTransform(x, 2, { portIndex: 0, maxPorts: 2 });
     expect(p.ports).toEqual([80, 443]);
     expect(outputDims(p)).toBe(2 + 2 + 3);
-    const out = applyTransform(p, Float32Array.from([80, 1, 22, 1, 50000, 1, 8080, 1, Number.NaN, 1]));
-    const row = (r: number) => Array.from(out.subarray(r * 7 + 2, r * 7 + 7));
-    expect(row(0)).toEqual([1, 0, 1, 0, 0]);
-    expect(row(1)).toEqual([0, 0, 1, 0, 0]);
-    expect(row(2)).toEqual([0, 0, 0, 0, 1]);
-    expect(row(3)).toEqual([0, 0, 0, 1, 0]);
-    expect(row(4)).toEqual([0, 0, 0, 0, 0]); // missing port: no indicator at all
+    expect(p.mean.length).toBe(7);
+    // Indicator columns: training share as mean, Bernoulli std.
+    expect(p.mean[2]).toBeCloseTo(3 / 8, 12);
+    expect(p.std[2]).toBeCloseTo(Math.sqrt((3 / 8) * (5 / 8)), 12);
+    expect(p.mean[4]).toBeCloseTo(7 / 8, 12); // well-known range
+    const out = applyTransform(p, Float32Array.from([80, 1, 22, 1, 60000, 1, 8080, 1, Number.NaN, 1]));
+    const on = (j: number) => (1 - p.mean[j]!) / p.std[j]!;
+    const off = (j: number) => -p.mean[j]! / p.std[j]!;
+    const indicators = (r: number) => Array.from(out.subarray(r * 7 + 2, r * 7 + 7));
+    const expectRow = (r: number, hot: number[]) =>
+      indicators(r).forEach((v, i) => expect(v, `row ${r} column ${i + 2}`).toBeCloseTo(hot.includes(i + 2) ? on(i + 2) : off(i + 2), 5));
+    expectRow(0, [2, 4]); // port 80, well-known
+    expectRow(1, [4]); // 22: no indicator of its own, well-known
+    expectRow(2, [6]); // dynamic range
+    expectRow(3, [5]); // registered range
+    expect(indicators(4)).toEqual([0, 0, 0, 0, 0]); // missing port: every indicator at its mean
     expect(out[7]).toBeCloseTo((Math.log1p(22) - p.mean[0]!) / p.std[0]!, 5);
     expect(() => applyTransform(p, x, x)).toThrow(RangeError);
     expect(transformParamsProblem(p, 2)).toBeUndefined();
     expect(transformParamsProblem({ ...p, ports: [80, 80] }, 2)).toMatch(/ports/);
+    expect(transformParamsProblem({ ...p, ports: [80] }, 2)).toMatch(/mean must be 6/);
     expect(outputDims(fitTransform(x, 2))).toBe(2);
   });
 });

@@ -1,3 +1,4 @@
+import { bucketKey, expireBuckets, NO_BUCKETS, type ExpiryBuckets } from './expiry-buckets.js';
 import {
   emptyPMap,
   pmapDelete,
@@ -35,15 +36,15 @@ export interface SlidingGraphState {
   readonly adjacency: PMap<PMap<1>>;
   /** Node → triangles through it; absent means 0. */
   readonly triangles: PMap<number>;
-  /** Expiry buckets by tile start, oldest first: the edges whose newest tile that is. */
-  readonly buckets: readonly (readonly [number, PMap<1>])[];
+  /** The edges by the newest tile they were seen in. */
+  readonly buckets: ExpiryBuckets;
 }
 
 export const EMPTY_SLIDING_GRAPH: SlidingGraphState = Object.freeze({
   edges: emptyPMap<number>(),
   adjacency: emptyPMap<PMap<1>>(),
   triangles: emptyPMap<number>(),
-  buckets: Object.freeze([]) as readonly (readonly [number, PMap<1>])[],
+  buckets: NO_BUCKETS,
 });
 
 const SEPARATOR = '|';
@@ -105,26 +106,6 @@ function unlink(adjacency: PMap<PMap<1>>, a: string, b: string): PMap<PMap<1>> {
   return rest.size === 0 ? pmapDelete(adjacency, a) : pmapSet(adjacency, a, rest);
 }
 
-/** Buckets with `key` added to the bucket of `tile` (kept sorted by tile). */
-function intoBucket(buckets: SlidingGraphState['buckets'], tile: number, key: string): SlidingGraphState['buckets'] {
-  const out = buckets.slice();
-  let i = out.length;
-  while (i > 0 && out[i - 1]![0] > tile) i--;
-  if (i > 0 && out[i - 1]![0] === tile) out[i - 1] = [tile, pmapSet(out[i - 1]![1], key, 1)];
-  else out.splice(i, 0, [tile, pmapSet(emptyPMap<1>(), key, 1)]);
-  return out;
-}
-
-function outOfBucket(buckets: SlidingGraphState['buckets'], tile: number, key: string): SlidingGraphState['buckets'] {
-  const i = buckets.findIndex(([t]) => t === tile);
-  if (i < 0) return buckets;
-  const rest = pmapDelete(buckets[i]![1], key);
-  const out = buckets.slice();
-  if (rest.size === 0) out.splice(i, 1);
-  else out[i] = [tile, rest];
-  return out;
-}
-
 /** The graph with the edge {u, v} seen in the tile starting at `tile`. */
 export function touchEdge(state: SlidingGraphState, u: string, v: string, tile: number): SlidingGraphState {
   if (u === v) return state;
@@ -135,7 +116,7 @@ export function touchEdge(state: SlidingGraphState, u: string, v: string, tile: 
     return {
       ...state,
       edges: pmapSet(state.edges, key, tile),
-      buckets: intoBucket(outOfBucket(state.buckets, seen, key), tile, key),
+      buckets: bucketKey(state.buckets, key, tile, seen),
     };
   }
   const common = commonNeighbours(state.adjacency, u, v);
@@ -143,7 +124,7 @@ export function touchEdge(state: SlidingGraphState, u: string, v: string, tile: 
     edges: pmapSet(state.edges, key, tile),
     adjacency: link(link(state.adjacency, u, v), v, u),
     triangles: shiftTriangles(state.triangles, u, v, common, 1),
-    buckets: intoBucket(state.buckets, tile, key),
+    buckets: bucketKey(state.buckets, key, tile),
   };
 }
 
@@ -162,15 +143,11 @@ function removeEdge(state: SlidingGraphState, key: string): SlidingGraphState {
 
 /** The graph without the edges last seen in tiles starting before `start`. */
 export function expireBefore(state: SlidingGraphState, start: number): SlidingGraphState {
+  const { expired, rest } = expireBuckets(state.buckets, start);
+  if (rest === state.buckets) return state;
   let next = state;
-  let expired = 0;
-  while (expired < state.buckets.length && state.buckets[expired]![0] < start) {
-    pmapForEach(state.buckets[expired]![1], (key) => {
-      next = removeEdge(next, key);
-    });
-    expired++;
-  }
-  return expired === 0 ? state : { ...next, buckets: state.buckets.slice(expired) };
+  for (const key of expired) next = removeEdge(next, key);
+  return { ...next, buckets: rest };
 }
 
 /** Every edge present, as [u, v] with u < v, in canonical order. */
