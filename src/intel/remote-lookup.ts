@@ -240,6 +240,7 @@ export class RemoteLookup implements KeyLookup {
     try {
       value = await this.#o.fetch(key, this.#abort.signal);
     } catch (error) {
+      // close() aborted the request: that is the shutdown asked for, not a failure to report.
       if (this.#closed) return;
       if (error instanceof IntelRateLimitError) {
         this.#stats.rateLimited++;
