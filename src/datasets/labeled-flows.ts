@@ -15,6 +15,12 @@ export interface LabeledFlows {
   y: Int32Array;
   /** Event time, epoch ms. */
   ts: Float64Array;
+  /**
+   * Index of each row's source label in `labels` (e.g. "DoS Hulk"): finer than the class, so a
+   * time-ordered split can keep every attack type on both sides (see stratifiedHoldout).
+   */
+  labelGroup: Int32Array;
+  labels: string[];
   /** Rows skipped because they had no label or a label no class maps to, by label. */
   unlabeled: Record<string, number>;
   /** Rows that did not decode (sent to `deadLetters`). */
@@ -26,17 +32,20 @@ class RowBuffer {
   x: Float32Array;
   y: Int32Array;
   ts: Float64Array;
+  group: Int32Array;
   rows = 0;
   constructor(private readonly dims: number, capacity = 4096) {
     this.x = new Float32Array(capacity * dims);
     this.y = new Int32Array(capacity);
     this.ts = new Float64Array(capacity);
+    this.group = new Int32Array(capacity);
   }
-  push(event: FlowEvent, label: number): void {
+  push(event: FlowEvent, label: number, group: number): void {
     if (this.rows === this.y.length) this.grow();
     flowVector(event, this.x, this.rows * this.dims);
     this.y[this.rows] = label;
     this.ts[this.rows] = event.ts;
+    this.group[this.rows] = group;
     this.rows += 1;
   }
   private grow(): void {
@@ -47,7 +56,9 @@ class RowBuffer {
     y.set(this.y);
     const ts = new Float64Array(capacity);
     ts.set(this.ts);
-    Object.assign(this, { x, y, ts });
+    const group = new Int32Array(capacity);
+    group.set(this.group);
+    Object.assign(this, { x, y, ts, group });
   }
 }
 
@@ -58,6 +69,16 @@ class RowBuffer {
 export async function loadLabeledFlows(paths: readonly string[], deadLetters?: DeadLetterSink): Promise<LabeledFlows> {
   const buffer = new RowBuffer(FLOW_FEATURE_COUNT);
   const unlabeled: Record<string, number> = {};
+  const labels: string[] = [];
+  const labelIds = new Map<string, number>();
+  const labelId = (label: string): number => {
+    let id = labelIds.get(label);
+    if (id === undefined) {
+      id = labels.push(label) - 1;
+      labelIds.set(label, id);
+    }
+    return id;
+  };
   let bad = 0;
   for (const path of paths) {
     const { source, decoder } = await openFileSource(path);
@@ -73,7 +94,7 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
         const label = decoded.value.label ?? '';
         const c = label ? classOfLabel(label) : undefined;
         if (c === undefined) unlabeled[label || '(none)'] = (unlabeled[label || '(none)'] ?? 0) + 1;
-        else buffer.push(decoded.value, classIndex(c));
+        else buffer.push(decoded.value, classIndex(c), labelId(label.trim()));
       }
       if (deadLetters && badInBatch.length) await deadLetters.write(badInBatch);
       const last = records.at(-1);
@@ -87,6 +108,8 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
     x: buffer.x.subarray(0, n * FLOW_FEATURE_COUNT),
     y: buffer.y.subarray(0, n),
     ts: buffer.ts.subarray(0, n),
+    labelGroup: buffer.group.subarray(0, n),
+    labels,
     unlabeled,
     bad,
   };

@@ -43,9 +43,9 @@ export async function splitFile(path: string, share: number, outDir: string): Pr
 export function registerSplit(program: Command): void {
   program
     .command('split')
-    .description('cut a time-ordered hold-out from a labelled CSV: per class, its latest rows by time')
+    .description('cut a time-ordered hold-out from a labelled CSV: per attack type (source label), its latest rows by time')
     .requiredOption('--data <file>', 'labelled CICIDS2017 CSV (either format, gzip or plain)')
-    .option('--holdout <fraction>', 'share of each class to hold out', fraction, 0.2)
+    .option('--holdout <fraction>', 'share of each attack type to hold out', fraction, 0.2)
     .option('--out-dir <dir>', 'where train.csv and holdout.csv are written', join('.vigil', 'split'))
     .action(async (f: { data: string; holdout: number; outDir: string }) => {
       const r = await splitFile(f.data, f.holdout, f.outDir);

@@ -43,7 +43,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--data <file...>', 'labelled input files (CICIDS2017 CSV either format, JSON lines; gzip or plain)')
     .option('--version <name>', 'model version name (default: UTC time + weights hash)')
     .option('--models-dir <dir>', 'model registry directory', MODELS_DIR)
-    .option('--validation <fraction>', 'per class, the latest share of rows used for early stopping', fraction, 0.15)
+    .option('--validation <fraction>', 'per attack type, the latest share of rows used for early stopping', fraction, 0.15)
     .option('--seed <n>', 'seed of initialisers, shuffling and dropout', nonNegativeInt, DEFAULT_TRAIN_OPTIONS.seed)
     .option('--max-epochs <n>', 'upper bound on epochs', positiveInt, DEFAULT_TRAIN_OPTIONS.maxEpochs)
     .option('--patience <n>', 'epochs without validation improvement before stopping', positiveInt, DEFAULT_TRAIN_OPTIONS.patience)
@@ -54,10 +54,11 @@ export function registerTrain(program: Command): void {
       const backend = await initBackend(f.backend);
       const data = await loadLabeledFlows(f.data);
       log.info({ rows: data.rows, bad: data.bad, unlabeled: data.unlabeled, backend }, 'training data loaded');
-      const split = timeOrderedHoldout(data.ts, data.y, f.validation);
+      // Stratified by source label, as the hold-out is (see holdoutLines).
+      const split = timeOrderedHoldout(data.ts, data.labelGroup, f.validation);
       const train = selectRows(data, split.train);
       const validation = selectRows(data, split.holdout);
-      process.stderr.write(`training on ${train.y.length} rows, validating on ${validation.y.length} (latest ${f.validation * 100}% of each class)\n`);
+      process.stderr.write(`training on ${train.y.length} rows, validating on ${validation.y.length} (latest ${f.validation * 100}% of each attack type)\n`);
 
       const started = performance.now();
       const result = await trainClassifier(
