@@ -3,6 +3,7 @@ import { VigilError } from '../errors/vigil-error.js';
 import { logger } from '../telemetry/logger.js';
 import { registerDetect } from './commands/detect.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerServe } from './commands/serve.js';
 import { registerSplit } from './commands/split.js';
 import { registerTrain } from './commands/train.js';
 
@@ -14,6 +15,7 @@ registerDetect(program);
 registerTrain(program);
 registerEvaluate(program);
 registerSplit(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

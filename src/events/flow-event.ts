@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import avro from 'avsc';
-import { SCHEMAS_DIR } from '../paths.js';
+import { loadAvroSchema } from './avro-schema.js';
 
 /** A flow as vigil carries it; the shape of schemas/flow-event.avsc. */
 export interface FlowEvent {
@@ -30,13 +28,8 @@ export function parseProtocol(value: unknown): number | undefined {
   return n !== undefined && KNOWN_PROTOCOLS.has(n) ? n : undefined;
 }
 
-function loadSchema(file: string): avro.Type {
-  // Logical types are left as plain longs: timestamps stay epoch ms numbers end to end.
-  return avro.Type.forSchema(JSON.parse(readFileSync(join(SCHEMAS_DIR, file), 'utf8')) as avro.Schema);
-}
-
-export const FlowEventType = loadSchema('flow-event.avsc');
-export const VerdictType = loadSchema('verdict.avsc');
+export const FlowEventType = loadAvroSchema('flow-event.avsc');
+export const VerdictType = loadAvroSchema('verdict.avsc');
 
 /**
  * Why `value` does not fit `type`, as "path: expected type" for the first offending fields,

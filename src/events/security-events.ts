@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import avro from 'avsc';
-import { SCHEMAS_DIR } from '../paths.js';
+import { loadAvroSchema } from './avro-schema.js';
 import type { FlowEvent } from './flow-event.js';
 import { schemaViolation } from './flow-event.js';
 
@@ -79,14 +77,9 @@ export function isSecurityEvent(event: BehavioralEvent): event is SecurityEvent 
   return 'kind' in event;
 }
 
-function loadSchema(file: string): avro.Type {
-  // Timestamps stay plain epoch-ms longs, as in FlowEventType.
-  return avro.Type.forSchema(JSON.parse(readFileSync(join(SCHEMAS_DIR, file), 'utf8')) as avro.Schema);
-}
-
-export const AuthEventType = loadSchema('auth-event.avsc');
-export const CommandEventType = loadSchema('command-event.avsc');
-export const SessionEventType = loadSchema('session-event.avsc');
+export const AuthEventType = loadAvroSchema('auth-event.avsc');
+export const CommandEventType = loadAvroSchema('command-event.avsc');
+export const SessionEventType = loadAvroSchema('session-event.avsc');
 
 const TYPES: Record<SecurityEventKind, avro.Type> = { auth: AuthEventType, command: CommandEventType, session: SessionEventType };
 

@@ -3,12 +3,9 @@
  * analyst, the review council or a labelled dataset. One set of rules (LabelFields) checks a
  * label whether it is read from JSON or Avro (schemas/label.avsc) or about to be produced.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import avro from 'avsc';
+import { loadAvroSchema } from '../events/avro-schema.js';
 import { z } from 'zod';
 import { THREAT_CLASSES, type ThreatClass } from '../events/threat-classes.js';
-import { SCHEMAS_DIR } from '../paths.js';
 import { parseIsoTimestamp } from '../sources/field-parsers.js';
 import type { Decoded, Decoder, RawRecord } from '../sources/record.js';
 import { KafkaEncodeError } from './errors.js';
@@ -33,7 +30,7 @@ export interface Label {
 /** A label as producers write it: threat_score may be left out. */
 export type LabelInput = Omit<Label, 'threat_score'> & { threat_score?: number | null };
 
-export const LabelType = avro.Type.forSchema(JSON.parse(readFileSync(join(SCHEMAS_DIR, 'label.avsc'), 'utf8')) as avro.Schema);
+export const LabelType = loadAvroSchema('label.avsc');
 
 const LabelFields = z.object({
   event_key: z.string().min(1, { error: 'must name the labelled event' }),

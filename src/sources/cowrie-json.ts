@@ -26,7 +26,7 @@
  */
 import type { AuthEvent, CommandEvent, SecurityEvent, SessionEvent, SessionPhase } from '../events/security-events.js';
 import { securityEventSchemaReason } from '../events/security-events.js';
-import { isIpAddress, oversizeReason, parseIsoTimestamp, quote } from './field-parsers.js';
+import { describeValue, isIpAddress, oversizeReason, parseIsoTimestamp, parseJsonObject, quote } from './field-parsers.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-reader.js';
 import type { Decoded, Decoder, RawRecord } from './record.js';
 
@@ -65,11 +65,6 @@ const SESSION_PHASES_BY_ID: Record<string, SessionPhase> = {
 };
 
 /** A field's value for a reason text: short, and never the whole line. */
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
 
 const optionalString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -89,8 +84,8 @@ function buildSession(o: Fields, base: Base, phase: SessionPhase): Built {
     case 'connect': {
       const srcPort = optionalPort(o.src_port);
       const dstPort = optionalPort(o.dst_port);
-      if (srcPort === undefined) return `bad-field: src_port ${describe(o.src_port)}`;
-      if (dstPort === undefined) return `bad-field: dst_port ${describe(o.dst_port)}`;
+      if (srcPort === undefined) return `bad-field: src_port ${describeValue(o.src_port)}`;
+      if (dstPort === undefined) return `bad-field: dst_port ${describeValue(o.dst_port)}`;
       return { ...event, srcPort, dstIp: optionalString(o.dst_ip), dstPort, protocol: optionalString(o.protocol) };
     }
     case 'client_version':
@@ -98,7 +93,7 @@ function buildSession(o: Fields, base: Base, phase: SessionPhase): Built {
     case 'closed': {
       const d = o.duration;
       if (d === undefined || d === null) return event;
-      if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) return `bad-field: duration ${describe(d)}`;
+      if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) return `bad-field: duration ${describeValue(d)}`;
       return { ...event, durationMs: d * 1000 };
     }
     case 'tunnel':
@@ -113,7 +108,7 @@ function buildSession(o: Fields, base: Base, phase: SessionPhase): Built {
 
 function buildEvent(eventid: string, o: Fields, base: Base): Built {
   if (eventid === 'cowrie.login.failed' || eventid === 'cowrie.login.success') {
-    if (o.username !== undefined && o.username !== null && typeof o.username !== 'string') return `bad-field: username ${describe(o.username)}`;
+    if (o.username !== undefined && o.username !== null && typeof o.username !== 'string') return `bad-field: username ${describeValue(o.username)}`;
     const event: AuthEvent = {
       kind: 'auth',
       ...base,
@@ -128,7 +123,7 @@ function buildEvent(eventid: string, o: Fields, base: Base): Built {
     return event;
   }
   if (eventid === 'cowrie.command.input' || eventid === 'cowrie.command.failed') {
-    if (typeof o.input !== 'string') return `missing-field: input ${describe(o.input)}`;
+    if (typeof o.input !== 'string') return `missing-field: input ${describeValue(o.input)}`;
     const event: CommandEvent = { kind: 'command', ...base, action: eventid === 'cowrie.command.input' ? 'input' : 'failed', input: o.input };
     return event;
   }
@@ -145,24 +140,17 @@ export function createCowrieDecoder(options: CowrieDecoderOptions = {}): Decoder
       const bad = (reason: string): Decoded<SecurityEvent> => ({ ok: false, position, reason, raw: text });
       if (record.oversize || record.byteLength > maxLineBytes) return bad(oversizeReason(record.byteLength, maxLineBytes));
 
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        return bad(`bad-json: ${(err as Error).message}`);
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        return bad(`bad-json: expected an object, got ${Array.isArray(parsed) ? 'an array' : describe(parsed)}`);
-      }
-      const o = parsed as Fields;
+      const json = parseJsonObject(text);
+      if (!json.ok) return bad(json.reason);
+      const o = json.value as Fields;
 
       const eventid = o.eventid;
-      if (typeof eventid !== 'string' || !eventid.startsWith(COWRIE_PREFIX)) return bad(`unknown-event: eventid ${describe(eventid)} is not a Cowrie event`);
-      if (typeof o.session !== 'string' || o.session === '') return bad(`missing-field: session ${describe(o.session)}`);
-      if (typeof o.timestamp !== 'string') return bad(`missing-field: timestamp ${describe(o.timestamp)}`);
+      if (typeof eventid !== 'string' || !eventid.startsWith(COWRIE_PREFIX)) return bad(`unknown-event: eventid ${describeValue(eventid)} is not a Cowrie event`);
+      if (typeof o.session !== 'string' || o.session === '') return bad(`missing-field: session ${describeValue(o.session)}`);
+      if (typeof o.timestamp !== 'string') return bad(`missing-field: timestamp ${describeValue(o.timestamp)}`);
       const ts = parseIsoTimestamp(o.timestamp);
       if (ts === undefined) return bad(`bad-timestamp: timestamp ${quote(o.timestamp)} is not ISO-8601`);
-      if (typeof o.src_ip !== 'string') return bad(`missing-field: src_ip ${describe(o.src_ip)}`);
+      if (typeof o.src_ip !== 'string') return bad(`missing-field: src_ip ${describeValue(o.src_ip)}`);
       if (!isIpAddress(o.src_ip)) return bad(`bad-ip: src_ip ${quote(o.src_ip)}`);
 
       const base: Base = {

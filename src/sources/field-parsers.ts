@@ -122,3 +122,24 @@ export function flowEventSchemaReason(event: FlowEvent): string | undefined {
 export function quote(value: string, max = 60): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
 }
+
+/** A value as it may appear in a bad-input reason: JSON, cut to 60 characters. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** A JSON line that must hold one object: the object, or the `bad-json` reason. */
+export function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `bad-json: ${(err as Error).message}` };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: `bad-json: expected an object, got ${Array.isArray(parsed) ? 'an array' : describeValue(parsed)}` };
+  }
+  return { ok: true, value: parsed as Record<string, unknown> };
+}

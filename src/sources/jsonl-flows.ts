@@ -15,6 +15,8 @@ import {
   parseIsoTimestamp,
   parseNumber,
   quote,
+  describeValue,
+  parseJsonObject,
 } from './field-parsers.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-reader.js';
 import { formatPosition, type Decoded, type Decoder, type RawRecord } from './record.js';
@@ -23,11 +25,6 @@ export interface JsonlDecoderOptions {
   maxLineBytes?: number;
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
 
 /** Epoch ms from a number (ms, fraction truncated) or an ISO-8601 string. */
 function readTs(value: unknown): number | undefined {
@@ -50,29 +47,22 @@ export function createJsonlDecoder(options: JsonlDecoderOptions = {}): Decoder<F
       const bad = (reason: string): Decoded<FlowEvent> => ({ ok: false, position, reason, raw: text });
       if (record.oversize || record.byteLength > maxLineBytes) return bad(oversizeReason(record.byteLength, maxLineBytes));
 
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        return bad(`bad-json: ${(err as Error).message}`);
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        return bad(`bad-json: expected an object, got ${Array.isArray(parsed) ? 'an array' : describe(parsed)}`);
-      }
-      const o = parsed as Record<string, unknown>;
+      const json = parseJsonObject(text);
+      if (!json.ok) return bad(json.reason);
+      const o = json.value as Record<string, unknown>;
 
       const ts = readTs(o.ts);
-      if (ts === undefined) return bad(`bad-timestamp: ts ${describe(o.ts)} is neither epoch ms nor ISO-8601`);
+      if (ts === undefined) return bad(`bad-timestamp: ts ${describeValue(o.ts)} is neither epoch ms nor ISO-8601`);
 
       const protocol = parseProtocol(o.protocol);
       if (o.protocol === null || o.protocol === undefined || protocol === undefined) {
-        return bad(`unknown-protocol: protocol ${describe(o.protocol)}`);
+        return bad(`unknown-protocol: protocol ${describeValue(o.protocol)}`);
       }
 
       const srcPort = readPort(o.srcPort);
-      if (srcPort === undefined) return bad(`bad-port: srcPort ${describe(o.srcPort)}`);
+      if (srcPort === undefined) return bad(`bad-port: srcPort ${describeValue(o.srcPort)}`);
       const dstPort = readPort(o.dstPort);
-      if (dstPort === undefined) return bad(`bad-port: dstPort ${describe(o.dstPort)}`);
+      if (dstPort === undefined) return bad(`bad-port: dstPort ${describeValue(o.dstPort)}`);
       for (const key of ['srcIp', 'dstIp'] as const) {
         const ip = o[key];
         if (typeof ip === 'string' && !isIpAddress(ip)) return bad(`bad-ip: ${key} ${quote(ip)}`);
@@ -80,7 +70,7 @@ export function createJsonlDecoder(options: JsonlDecoderOptions = {}): Decoder<F
 
       const given = o.features;
       if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-        return bad(`missing-feature: features ${describe(given)} is not an object of ${FLOW_FEATURE_NAMES.length} features`);
+        return bad(`missing-feature: features ${describeValue(given)} is not an object of ${FLOW_FEATURE_NAMES.length} features`);
       }
       const source = given as Record<string, unknown>;
       const features: Record<string, unknown> = { ...FEATURES_TEMPLATE };

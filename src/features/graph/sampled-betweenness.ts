@@ -1,4 +1,5 @@
 import { UndirectedGraph } from 'graphology';
+import { mulberry32 } from '../../training/rng.js';
 import { createUnweightedIndexedBrandes } from 'graphology-shortest-path/indexed-brandes.js';
 import type { NeighborhoodIndex } from 'graphology-indices/neighborhood.js';
 import { hash32 } from '../../aggregate/hash32.js';
@@ -28,18 +29,6 @@ export interface SampledBetweennessOptions {
   pivots: number;
   /** Seeds the pivot draw. */
   seed: number;
-}
-
-/** mulberry32: a small, fast 32-bit generator, here only to draw pivots reproducibly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** k distinct indices of 0..n-1, by a partial Fisher-Yates shuffle. */

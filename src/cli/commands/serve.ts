@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { mergeServeSettings, serveSettingsFromEnv } from '../../config/serve-env.js';
+import { parseServeSettings, SERVE_DEFAULTS, type ServeSettingsInput } from '../../config/serve-settings.js';
+import { childLogger } from '../../telemetry/logger.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
+import { formatServeProgress, formatServeResult, startServe } from '../run-serve.js';
+
+interface ServeFlags {
+  brokers?: string;
+  group?: string;
+  inputTopic?: string[];
+  verdictTopic?: string;
+  dlqTopic?: string;
+  format?: string;
+  inputSchemaId?: number;
+  verdictSchemaId?: number;
+  model?: string;
+  partitions?: number;
+  startFrom?: string;
+  batchSize?: number;
+  batchWaitMs?: number;
+  summaryIntervalMs?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  backend?: string;
+  json?: boolean;
+}
+
+const log = childLogger('serve');
+
+/** Flags as settings input; commander leaves flags not given undefined, so the environment shows through. */
+function settingsFromFlags(f: ServeFlags): Partial<ServeSettingsInput> {
+  return {
+    brokers: f.brokers?.split(',').map((b) => b.trim()),
+    groupId: f.group,
+    inputTopics: f.inputTopic,
+    verdictTopic: f.verdictTopic,
+    dlqTopic: f.dlqTopic,
+    format: f.format as ServeSettingsInput['format'],
+    inputSchemaId: f.inputSchemaId,
+    verdictSchemaId: f.verdictSchemaId,
+    model: f.model,
+    partitions: f.partitions,
+    startFrom: f.startFrom as ServeSettingsInput['startFrom'],
+    batchSize: f.batchSize,
+    batchWaitMs: f.batchWaitMs,
+    summaryIntervalMs: f.summaryIntervalMs,
+    sessionTimeoutMs: f.sessionTimeoutMs,
+    heartbeatIntervalMs: f.heartbeatIntervalMs,
+    backend: f.backend as ServeSettingsInput['backend'],
+  };
+}
+
+async function serve(f: ServeFlags): Promise<void> {
+  const settings = parseServeSettings(mergeServeSettings(serveSettingsFromEnv(process.env), settingsFromFlags(f)));
+  const json = !!f.json;
+  // Progress and the final summary go to stderr and stdout respectively; JSON lines when asked,
+  // so supervisors and tests parse them without scraping text.
+  const handle = await startServe(settings, {
+    onProgress: (p) => process.stderr.write((json ? JSON.stringify({ progress: p }) : formatServeProgress(p)) + '\n'),
+  });
+  process.stderr.write((json ? JSON.stringify({ started: { groupId: handle.groupId, pid: process.pid } }) : `serve: started, group ${handle.groupId}`) + '\n');
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      // A second signal means the operator will not wait for the drain: leave now; what was
+      // not committed is read again by the group.
+      log.warn({ signal }, 'second signal during shutdown: exiting without waiting for the drain');
+      process.exit(130);
+    }
+    process.stderr.write(`serve: ${signal}, draining\n`);
+    void handle.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const result = await handle.done;
+    process.stdout.write((json ? JSON.stringify(result) : formatServeResult(result)) + '\n');
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+export function registerServe(program: Command): void {
+  const d = SERVE_DEFAULTS;
+  program
+    .command('serve')
+    .description('run the detect topology on Kafka: flows from input topics, verdicts and dead letters to topics, until SIGTERM/SIGINT')
+    .option('--brokers <list>', `comma-separated host:port list (env VIGIL_KAFKA_BROKERS; default ${d.brokers.join(',')})`)
+    .option('--group <id>', `consumer group (env VIGIL_KAFKA_GROUP; default ${d.groupId})`)
+    .option('--input-topic <topic...>', `topics of flow events (env VIGIL_INPUT_TOPICS, comma-separated; default ${d.inputTopics.join(',')})`)
+    .option('--verdict-topic <topic>', `verdicts, keyed by source IP (env VIGIL_VERDICT_TOPIC; default ${d.verdictTopic})`)
+    .option('--dlq-topic <topic>', `bad input (env VIGIL_DLQ_TOPIC; default ${d.dlqTopic})`)
+    .option('--format <format>', `json | avro | confluent-avro, for flows and verdicts (env VIGIL_KAFKA_FORMAT; default ${d.format})`)
+    .option('--input-schema-id <id>', 'confluent-avro: the schema id input records must carry (any when unset)', nonNegativeInt)
+    .option('--verdict-schema-id <id>', 'confluent-avro: the schema id written into verdicts (required then)', nonNegativeInt)
+    .option('--model <dir|version>', 'model directory or version under models/ (env VIGIL_MODEL; default: models/CURRENT)')
+    .option('--partitions <n>', `partitions each topic is ensured to have (default ${d.partitions}: existing topics are never grown)`, positiveInt)
+    .option('--start-from <pos>', `earliest | latest: where a group without committed offsets starts (default ${d.startFrom})`)
+    .option('--batch-size <n>', `micro-batch size (default ${d.batchSize})`, positiveInt)
+    .option('--batch-wait-ms <ms>', `longest a micro-batch waits to fill (default ${d.batchWaitMs})`, nonNegativeInt)
+    .option('--summary-interval-ms <ms>', `how often a progress line goes to stderr (default ${d.summaryIntervalMs})`, positiveInt)
+    .option('--session-timeout-ms <ms>', `a member silent this long loses its partitions (default ${d.sessionTimeoutMs})`, positiveInt)
+    .option('--heartbeat-interval-ms <ms>', `group heartbeat (default ${d.heartbeatIntervalMs})`, positiveInt)
+    .option('--backend <name>', `TF.js backend: auto | node | wasm | cpu (default ${d.backend})`)
+    .option('--json', 'progress (stderr) and the final summary (stdout) as JSON lines')
+    .action(serve);
+}
