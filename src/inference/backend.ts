@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors/vigil-error.js';
+import { childLogger } from '../telemetry/logger.js';
 
 export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -11,10 +12,19 @@ const TFJS_NODE = '@tensorflow/tfjs-node';
 let chosen: Promise<string> | undefined;
 let chosenPref: BackendPreference | undefined;
 
+const log = childLogger('backend');
+
+/** Not installed is the normal case for an optional peer; anything else is worth a warning. */
+function isModuleNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
 async function tryNode(): Promise<boolean> {
   try {
     await import(TFJS_NODE);
-  } catch {
+  } catch (err) {
+    if (!isModuleNotFound(err)) log.warn({ err }, 'tfjs-node is installed but failed to load; falling back');
     return false;
   }
   return tf.setBackend('tensorflow');
@@ -24,7 +34,8 @@ async function tryWasm(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     return await tf.setBackend('wasm');
-  } catch {
+  } catch (err) {
+    log.warn({ err }, 'the wasm backend failed to initialise; falling back');
     return false;
   }
 }

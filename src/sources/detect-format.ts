@@ -1,5 +1,7 @@
 import Papa from 'papaparse';
 import { InputError } from '../errors/vigil-error.js';
+import { looksLikeCowrieJson } from './cowrie-json.js';
+import { looksLikeSyslog } from './sshd-syslog.js';
 
 /**
  * The input formats vigil reads from files and stdin:
@@ -8,8 +10,13 @@ import { InputError } from '../errors/vigil-error.js';
  * - `cicids-csv-original`: the original 2017 CICIDS2017 CSV (85 columns, leading spaces in
  *   names, `Source IP`, `Fwd Header Length` twice, `7/7/2017 3:30` local timestamps).
  * - `jsonl`: one FlowEvent-shaped JSON object per line.
+ * - `cowrie-json`: Cowrie honeypot JSON lines (auth, command and session events).
+ * - `sshd-syslog`: OpenSSH server lines of a BSD syslog file (auth and session events).
  */
-export type InputFormat = 'cicids-csv-corrected' | 'cicids-csv-original' | 'jsonl';
+export type InputFormat = 'cicids-csv-corrected' | 'cicids-csv-original' | 'jsonl' | 'cowrie-json' | 'sshd-syslog';
+
+/** Formats whose records are flows; the others carry security events (src/events/security-events.ts). */
+export const FLOW_FORMATS: ReadonlySet<InputFormat> = new Set(['cicids-csv-corrected', 'cicids-csv-original', 'jsonl']);
 
 /** Splits a CSV header (or row) into trimmed cells; papaparse only when quoting is used. */
 export function splitCsvHeader(line: string): string[] {
@@ -25,7 +32,11 @@ export function splitCsvHeader(line: string): string[] {
  */
 export function detectFormat(firstLine: string): InputFormat {
   const line = firstLine.replace(/^\uFEFF/, '').trim();
+  // Cowrie lines are JSON objects too: ask the narrower test first.
+  if (looksLikeCowrieJson(line)) return 'cowrie-json';
   if (line.startsWith('{')) return 'jsonl';
+  // Syslog messages may hold commas: before the CSV test.
+  if (looksLikeSyslog(line)) return 'sshd-syslog';
   if (line.includes(',')) {
     const names = new Set(splitCsvHeader(line));
     if (names.has('Src IP')) return 'cicids-csv-corrected';
@@ -34,6 +45,6 @@ export function detectFormat(firstLine: string): InputFormat {
   const seen = line.length > 120 ? `${line.slice(0, 120)}…` : line;
   throw new InputError(
     `unknown input format: the first line is ${JSON.stringify(seen)}; expected a CICIDS2017 CSV header ` +
-      `(with "Src IP" or "Source IP") or a JSON object per line`,
+      `(with "Src IP" or "Source IP"), a JSON object per line (flows or Cowrie events), or a syslog line`,
   );
 }

@@ -1,0 +1,206 @@
+import { ConfigError, VigilError } from '../errors/vigil-error.js';
+import type { FlowEvent } from '../events/flow-event.js';
+import { isSecurityEvent, type BehavioralEvent, type SecurityEvent } from '../events/security-events.js';
+import type { FeatureGroup } from './feature-group.js';
+import { FLOW_FEATURE_COUNT } from './flow-features.js';
+import type { ThreatIntelInput } from './threat-intel/threat-intel-input.js';
+import { V2_DIMS, writeV2FlowFeatures } from './vector-v2.js';
+
+/** What the pipeline is fed: a flow, or an auth / command / session event. */
+export type PipelineEvent = FlowEvent | SecurityEvent;
+
+/** The groups of features 80-99, by the events they read. */
+export interface FeaturePipelineGroups {
+  /** Features 80-84: read `{ flow }`. */
+  threatIntel: readonly FeatureGroup<unknown, ThreatIntelInput>[];
+  /** Features 85-94: read security events and flows. */
+  behavioral: readonly FeatureGroup<unknown, BehavioralEvent>[];
+  /** Features 95-99: read flows only. */
+  graph: readonly FeatureGroup<unknown, FlowEvent>[];
+}
+
+/**
+ * Feature 100 (schemas/features-v2/ensemble.json) from features 1-99 of the same vector: the
+ * share of ensemble members agreeing with the final class. Must be pure and give a number in
+ * [0, 1].
+ */
+export type AgreementScore = (features99: Float64Array) => number;
+
+/** Feature 100 with a single model or none: a one-member ensemble agrees with itself. */
+export const SINGLE_MODEL_AGREEMENT = 1;
+
+/**
+ * The value of features 95-99 for a security event. Those groups read flows only, and a
+ * security event is not one; 0 is what each of them gives for a source with no flow in the
+ * window (95: no destination, 96/97: no neighbours, 98: no transition, 99: N = 0). Not the
+ * source's last flow values: those were read at another time and would not age out of the
+ * window the spec names.
+ */
+export const NO_FLOW_GRAPH_VALUE = 0;
+
+export interface FeaturePipelineOptions {
+  groups: FeaturePipelineGroups;
+  /** Feature 100; default: the single-model rule, SINGLE_MODEL_AGREEMENT. */
+  agreement?: AgreementScore;
+}
+
+type Route = 'threat-intel' | 'behavioral' | 'graph';
+
+/** One group's place in the step, decided once at construction. */
+interface Planned {
+  group: FeatureGroup<unknown, never>;
+  route: Route;
+  scope: 'source' | 'global';
+  /** Index into the source's or the global state array. */
+  stateIndex: number;
+  /** 0-based vector indexes of its slots. */
+  offsets: readonly number[];
+}
+
+/** The states the pipeline holds: one array per source IP (source-scoped groups), one global. */
+export interface PipelineStates {
+  readonly sources: ReadonlyMap<string, readonly unknown[]>;
+  readonly global: readonly unknown[];
+}
+
+/**
+ * A flow-shaped view of a security event for the threat-intel groups, which read `{ flow }`
+ * but only its source address and time (and the enrichment fields, absent here). SSH and
+ * Telnet, the services Cowrie and sshd log, run over TCP (protocol 6); no flow features.
+ */
+export function intelFlowOf(event: SecurityEvent): FlowEvent {
+  return {
+    eventId: event.eventId,
+    srcIp: event.srcIp,
+    srcPort: event.srcPort ?? 0,
+    dstIp: event.dstIp ?? '',
+    dstPort: event.dstPort ?? 0,
+    protocol: 6,
+    ts: event.ts,
+    features: {},
+    label: null,
+  };
+}
+
+/**
+ * Feature version 2 for one event at a time: every group of features 80-99 stepped in slot
+ * order, with their states held here, then feature 100. The same object runs in the
+ * streaming topology (topologies/features.ts) and in a replay over an event list; given the
+ * same events in the same order from fresh states it gives the same vectors (groups are pure
+ * and read time only from events).
+ *
+ * One step, for an event keyed by its source IP:
+ * 1. dims 1-79: a flow's sanitized features, or for a security event all missing; missing
+ *    values are finite in v2 (min - 1, vector-v2.ts);
+ * 2. threat-intel groups (80-84) step on `{ flow }` (a security event: intelFlowOf);
+ * 3. behavioral groups (85-94) step on flows and security events alike;
+ * 4. graph groups (95-99) step on flows; a security event gets NO_FLOW_GRAPH_VALUE;
+ * 5. dim 100: `agreement` of dims 1-99.
+ * Source-scoped states live in a Map by source IP (created on a source's first event),
+ * global ones in one array. A group giving the wrong count or a non-finite value is a bug in
+ * that group: step throws a VigilError naming it rather than emit a bad vector.
+ */
+export class FeaturePipeline {
+  readonly #plan: readonly Planned[];
+  readonly #agreement: AgreementScore;
+  readonly #sourceGroups: readonly Planned[];
+  readonly #sources = new Map<string, unknown[]>();
+  #global: unknown[];
+
+  constructor(options: FeaturePipelineOptions) {
+    const { groups } = options;
+    const routed: [Route, readonly FeatureGroup<unknown, never>[]][] = [
+      ['threat-intel', groups.threatIntel],
+      ['behavioral', groups.behavioral],
+      ['graph', groups.graph],
+    ];
+    let sourceCount = 0;
+    let globalCount = 0;
+    const plan: Planned[] = [];
+    for (const [route, list] of routed) {
+      for (const group of list) {
+        const stateIndex = group.scope === 'source' ? sourceCount++ : globalCount++;
+        plan.push({ group, route, scope: group.scope, stateIndex, offsets: group.slots.map((s) => s - 1) });
+      }
+    }
+    checkSlots(plan);
+    this.#plan = plan;
+    this.#sourceGroups = plan.filter((p) => p.scope === 'source');
+    this.#global = plan.filter((p) => p.scope === 'global').map((p) => p.group.init());
+    this.#agreement = options.agreement ?? (() => SINGLE_MODEL_AGREEMENT);
+  }
+
+  /** The v2 vector of `event` (a new Float64Array of 100 finite numbers); advances the states. */
+  step(event: PipelineEvent): Float64Array {
+    const out = new Float64Array(V2_DIMS);
+    const flow = isSecurityEvent(event) ? null : event;
+    writeV2FlowFeatures(flow, out);
+    const intelInput: ThreatIntelInput = { flow: flow ?? intelFlowOf(event as SecurityEvent) };
+    const previous = this.#sources.get(event.srcIp);
+    const sourceStates = previous ? previous.slice() : this.#sourceGroups.map((p) => p.group.init());
+    const globalStates = this.#global.slice();
+    for (const p of this.#plan) {
+      if (p.route === 'graph' && flow === null) {
+        for (const o of p.offsets) out[o] = NO_FLOW_GRAPH_VALUE;
+        continue;
+      }
+      const input = p.route === 'threat-intel' ? intelInput : event;
+      const states = p.scope === 'source' ? sourceStates : globalStates;
+      const result = (p.group as FeatureGroup<unknown, unknown>).step(states[p.stateIndex], input);
+      writeValues(p, result.values, out);
+      states[p.stateIndex] = result.state;
+    }
+    const agreement = this.#agreement(out.subarray(0, V2_DIMS - 1));
+    if (!(agreement >= 0 && agreement <= 1)) throw new VigilError(`FeaturePipeline: the agreement score (feature ${V2_DIMS}) gave ${agreement}, not a number in [0, 1]`);
+    out[V2_DIMS - 1] = agreement;
+    // States are replaced only once every group has stepped: a throwing group leaves them as they were.
+    this.#sources.set(event.srcIp, sourceStates);
+    this.#global = globalStates;
+    return out;
+  }
+
+  /** Vectors of `events` in order (a replay), as a list. */
+  replay(events: Iterable<PipelineEvent>): Float64Array[] {
+    const out: Float64Array[] = [];
+    for (const e of events) out.push(this.step(e));
+    return out;
+  }
+
+  /** Sources with a state. */
+  get sourceCount(): number {
+    return this.#sources.size;
+  }
+
+  /** The states held now (for a store; the arrays must not be changed). */
+  states(): PipelineStates {
+    return { sources: this.#sources, global: this.#global };
+  }
+}
+
+function writeValues(p: Planned, values: readonly number[], out: Float64Array): void {
+  if (values.length !== p.offsets.length) {
+    throw new VigilError(`FeaturePipeline: group ${p.group.name} gave ${values.length} values for ${p.offsets.length} slots`);
+  }
+  p.offsets.forEach((o, i) => {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) throw new VigilError(`FeaturePipeline: group ${p.group.name} gave ${v} for feature ${o + 1}; every value must be finite`);
+    out[o] = v;
+  });
+}
+
+/** The groups must fill features 80-99 exactly once each (100 is the agreement score). */
+function checkSlots(plan: readonly Planned[]): void {
+  const owner = new Map<number, string>();
+  for (const p of plan) {
+    for (const o of p.offsets) {
+      const slot = o + 1;
+      const taken = owner.get(slot);
+      if (taken !== undefined) throw new ConfigError(`FeaturePipeline: feature ${slot} is filled by both ${taken} and ${p.group.name}`);
+      if (slot <= FLOW_FEATURE_COUNT || slot >= V2_DIMS) throw new ConfigError(`FeaturePipeline: group ${p.group.name} claims feature ${slot}; groups fill ${FLOW_FEATURE_COUNT + 1}-${V2_DIMS - 1}`);
+      owner.set(slot, p.group.name);
+    }
+  }
+  const missing: number[] = [];
+  for (let slot = FLOW_FEATURE_COUNT + 1; slot < V2_DIMS; slot++) if (!owner.has(slot)) missing.push(slot);
+  if (missing.length > 0) throw new ConfigError(`FeaturePipeline: no group fills feature(s) ${missing.join(', ')}`);
+}
