@@ -25,7 +25,7 @@
  * 93 is fitted on the same training days.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -53,6 +53,7 @@ import {
   type SequenceModelManifest,
 } from '../src/features/behavioral/index.js';
 import { initBackend } from '../src/inference/backend.js';
+import { captureArtifacts, writeAtomic } from '../src/inference/model-store.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { createCowrieDecoder } from '../src/sources/cowrie-json.js';
 import { mulberry32, type Rng } from '../src/training/rng.js';
@@ -265,24 +266,6 @@ function durationBaseline(events: readonly SecurityEvent[]) {
   return { mean, std, count: xs.length };
 }
 
-async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  // file:// saving needs tfjs-node; a save handler gets the artifacts in memory instead.
-  let captured: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-  if (!captured?.modelTopology || !captured.weightSpecs || !captured.weightData) throw new Error('model.save produced no topology or weights');
-  return captured;
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
 
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 

@@ -54,13 +54,14 @@ function defaultVersion(createdAt: Date, weightsSha: string): string {
 }
 
 /** Writes through a temp name so a crash never leaves a half-written file under the real one. */
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, path);
 }
 
-async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+/** A model's topology and weights in memory (file:// saving needs tfjs-node). */
+export async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   // file:// saving needs tfjs-node; a save handler gets the artifacts in memory instead.
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(
