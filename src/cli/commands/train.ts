@@ -76,7 +76,7 @@ export function registerTrain(program: Command): void {
         transform: result.transform,
         version,
         trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
-        metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds },
+        metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds, history: result.history },
       });
       if (f.setCurrent) {
         // Write then rename: a reader sees the old pointer or the new one, never half of one.
