@@ -3,6 +3,8 @@ import { VigilError } from '../errors/vigil-error.js';
 import { logger } from '../telemetry/logger.js';
 import { registerDetect } from './commands/detect.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerModels } from './commands/models.js';
+import { registerFeatures } from './commands/features.js';
 import { registerServe } from './commands/serve.js';
 import { registerSplit } from './commands/split.js';
 import { registerTrain } from './commands/train.js';
@@ -15,6 +17,8 @@ registerDetect(program);
 registerTrain(program);
 registerEvaluate(program);
 registerSplit(program);
+registerModels(program);
+registerFeatures(program);
 registerServe(program);
 
 try {

@@ -15,9 +15,6 @@ import { looksLikeSyslog } from './sshd-syslog.js';
  */
 export type InputFormat = 'cicids-csv-corrected' | 'cicids-csv-original' | 'jsonl' | 'cowrie-json' | 'sshd-syslog';
 
-/** Formats whose records are flows; the others carry security events (src/events/security-events.ts). */
-export const FLOW_FORMATS: ReadonlySet<InputFormat> = new Set(['cicids-csv-corrected', 'cicids-csv-original', 'jsonl']);
-
 /** Splits a CSV header (or row) into trimmed cells; papaparse only when quoting is used. */
 export function splitCsvHeader(line: string): string[] {
   const cells = line.includes('"') ? ((Papa.parse<string[]>(line, { header: false, delimiter: ',' }).data[0] ?? []) as string[]) : line.split(',');

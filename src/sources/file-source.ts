@@ -1,13 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../errors/vigil-error.js';
 import type { FlowEvent } from '../events/flow-event.js';
+import { isSecurityEvent, type SecurityEvent } from '../events/security-events.js';
 import { rebatchAsync, type BatchOptions } from './batch-async.js';
 import { cicidsDialect, createCicidsDecoder } from './cicids-csv.js';
+import { createCowrieDecoder } from './cowrie-json.js';
 import { detectFormat, type InputFormat } from './detect-format.js';
 import { createJsonlDecoder } from './jsonl-flows.js';
 import { DEFAULT_MAX_LINE_BYTES, readLineChunks, type Line } from './line-reader.js';
 import { openInput, type OpenInputOptions } from './open-input.js';
-import { formatPosition, type Decoder, type Position, type RawRecord, type RecordSource } from './record.js';
+import { formatPosition, type Decoded, type Decoder, type Position, type RawRecord, type RecordSource } from './record.js';
+import { createSshdDecoder, type SshdDecoderOptions } from './sshd-syslog.js';
 
 export interface FileSource extends RecordSource {
   readonly format: InputFormat;
@@ -21,8 +24,25 @@ export interface FileSource extends RecordSource {
 
 export interface OpenFileSourceOptions extends OpenInputOptions {
   maxLineBytes?: number;
+  /**
+   * Year of the first line of a syslog input (syslog writes none). Default: the current UTC
+   * year when the file is opened, right for a live auth.log; give it for an older log.
+   */
+  syslogYear?: number;
+  /** The syslog clock minus UTC, in minutes (+480 for UTC+8). Default 0 (sshd decoder's). */
+  syslogUtcOffsetMinutes?: number;
 }
 
+/** Any event vigil reads: a flow, or an auth / command / session event. */
+export type InputEvent = FlowEvent | SecurityEvent;
+
+export interface OpenedEventSource {
+  source: FileSource;
+  decoder: Decoder<InputEvent>;
+  format: InputFormat;
+}
+
+/** A source for the flow-only path (detect, training sets): its decoder yields flows only. */
 export interface OpenedFileSource {
   source: FileSource;
   decoder: Decoder<FlowEvent>;
@@ -35,12 +55,67 @@ function readError(err: unknown, file: string): unknown {
   return new InputError(`reading ${file} failed: ${(err as Error).message}`, { cause: err });
 }
 
+/** The reason code of a security event on the flow-only path. */
+export const NOT_A_FLOW = 'not-a-flow';
+
+/**
+ * A decoder that passes flows and turns every other event into bad input with the reason
+ * `not-a-flow: ...`. Dead-lettered rather than dropped: a Cowrie or syslog file given to
+ * `detect` then shows up in its dead-letter counts (`not-a-flow: N`) instead of ending with
+ * "0 events" and no explanation.
+ */
+export function flowsOnly(decoder: Decoder<InputEvent>): Decoder<FlowEvent> {
+  return {
+    format: decoder.format,
+    decode(record: RawRecord): Decoded<FlowEvent> {
+      const decoded = decoder.decode(record);
+      if (!decoded.ok || !isSecurityEvent(decoded.value)) return decoded as Decoded<FlowEvent>;
+      return {
+        ok: false,
+        position: decoded.position,
+        reason: `${NOT_A_FLOW}: a ${decoded.value.kind} event of a ${decoder.format} input; this path scores flows (feature version 1), use \`vigil features\` for security events`,
+        raw: record.text,
+      };
+    },
+  };
+}
+
+/**
+ * The flow-only path (detect, training sets): openEventSource with a decoder that
+ * dead-letters security events (flowsOnly). Keeps the flow-typed decoder its callers expect.
+ */
+export async function openFileSource(path: string, options: OpenFileSourceOptions = {}): Promise<OpenedFileSource> {
+  const opened = await openEventSource(path, options);
+  return { ...opened, decoder: flowsOnly(opened.decoder) };
+}
+
+function createDecoder(format: InputFormat, firstText: string, maxLineBytes: number, options: OpenFileSourceOptions): Decoder<InputEvent> {
+  switch (format) {
+    case 'jsonl':
+      return createJsonlDecoder({ maxLineBytes });
+    case 'cowrie-json':
+      return createCowrieDecoder({ maxLineBytes });
+    case 'sshd-syslog': {
+      const sshd: SshdDecoderOptions = { year: options.syslogYear ?? new Date().getUTCFullYear(), maxLineBytes };
+      if (options.syslogUtcOffsetMinutes !== undefined) sshd.utcOffsetMinutes = options.syslogUtcOffsetMinutes;
+      return createSshdDecoder(sshd);
+    }
+    case 'cicids-csv-corrected':
+    case 'cicids-csv-original':
+      return createCicidsDecoder(firstText, cicidsDialect(format), { maxLineBytes });
+  }
+}
+
+/** Formats whose first line is a record (re-inserted), not a header. */
+const FIRST_LINE_IS_RECORD: ReadonlySet<InputFormat> = new Set(['jsonl', 'cowrie-json', 'sshd-syslog']);
+
 /**
  * Opens a file (plain or gzip) or stdin (`-`), reads up to its first non-empty line to pick
  * the format, and returns a source of its records with the decoder for them. A CSV header
- * builds the decoder and is not a record; a JSON-lines first line is the first record.
+ * builds the decoder and is not a record; the first line of JSON lines, Cowrie JSON and
+ * syslog is the first record.
  */
-export async function openFileSource(path: string, options: OpenFileSourceOptions = {}): Promise<OpenedFileSource> {
+export async function openEventSource(path: string, options: OpenFileSourceOptions = {}): Promise<OpenedEventSource> {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const input = await openInput(path, options);
   const file = input.name;
@@ -76,16 +151,16 @@ export async function openFileSource(path: string, options: OpenFileSourceOption
   const firstText = first.text.replace(/^\uFEFF/, '');
 
   let format: InputFormat;
-  let decoder: Decoder<FlowEvent>;
+  let decoder: Decoder<InputEvent>;
   try {
     format = detectFormat(firstText);
-    decoder = format === 'jsonl' ? createJsonlDecoder({ maxLineBytes }) : createCicidsDecoder(firstText, cicidsDialect(format), { maxLineBytes });
+    decoder = createDecoder(format, firstText, maxLineBytes, options);
   } catch (err) {
     await chunks.return(undefined);
     if (err instanceof InputError) throw new InputError(`${file}: ${err.message}`, { cause: err });
     throw err;
   }
-  if (format === 'jsonl') carried.unshift({ ...first, text: firstText });
+  if (FIRST_LINE_IS_RECORD.has(format)) carried.unshift({ ...first, text: firstText });
 
   let durableLine = 0;
   let started = false;

@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
+import { classOfLabel } from '../../src/events/threat-classes.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
-import { committedOffsets, deleteTopics, ensureBroker, randomName, testKafka, waitFor } from '../kafka/broker.js';
+import { committedOffsets, deleteTopics, ensureBroker, produce, randomName, readRecords, testKafka, waitFor } from '../kafka/broker.js';
 import { collectVerdicts, endOffsets, produceFlows, realFlows, spawnServe, verdictCounts, type ServeProcess } from './serve-harness.js';
 
 const N = 1500;
@@ -25,19 +26,19 @@ afterAll(async () => {
 });
 
 describe('vigil serve', () => {
-  it('scores every flow of a 4-partition topic once with model v1, keyed by source IP, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {
+  it('scores every flow of a 4-partition topic once with model v1, keyed by source IP, dead-letters bad input, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {
     const flows = await realFlows(N);
     await produceFlows(kafka, topics.flows, flows);
+    await produce(kafka, topics.flows, [{ key: 'bad', value: '{"truncated":' }]);
     const groupId = randomName('vigil-serve-group');
-    const verdicts = await collectVerdicts(kafka, topics.verdicts).catch(async (err: unknown) => {
-      // The verdict topic is serve's to create; the reader may only subscribe once it exists.
-      throw err;
-    });
     const serve = spawnServe([
       '--group', groupId, '--input-topic', topics.flows, '--verdict-topic', topics.verdicts, '--dlq-topic', topics.dlq,
       '--partitions', String(PARTITIONS), '--summary-interval-ms', '500',
     ]);
     running.push(serve);
+    // The verdict topic is serve's to create: subscribing earlier would auto-create it.
+    await serve.started;
+    const verdicts = await collectVerdicts(kafka, topics.verdicts);
     try {
       await waitFor(`${N} verdicts`, () => verdicts.received.length >= N, 30_000);
     } finally {
@@ -53,17 +54,30 @@ describe('vigil serve', () => {
     }
     // The shipped model on real labelled flows: a wiring mistake (wrong features, shuffled
     // rows) would show up as chance-level agreement (~1/7), not as an error.
-    const bySrc = new Map(flows.map((f) => [f.eventId, f]));
-    const agree = verdicts.received.filter(({ verdict }) => bySrc.get(verdict.eventKey)?.srcIp === verdict.srcIp).length;
-    expect(agree).toBe(N);
+    const truth = new Map(flows.map((f) => [f.eventId, f.label === null ? undefined : classOfLabel(f.label)]));
+    const agree = verdicts.received.filter(({ verdict }) => truth.get(verdict.eventKey) === verdict.class).length;
+    expect(agree / N).toBeGreaterThan(0.95);
     expect(serve.progress.length).toBeGreaterThan(0);
 
     serve.child.kill('SIGTERM');
     const { code, result } = await serve.exited;
     expect(code, serve.stderr.join('\n')).toBe(0);
-    expect(result).toMatchObject({ events: N, deadLettered: 0, model: 'v1', groupId, stop: { undrainedBatches: 0 } });
+    expect(result).toMatchObject({ events: N, deadLettered: 1, deadLetterReasons: { 'bad-json': 1 }, model: 'v1', groupId, stop: { undrainedBatches: 0 } });
+    const [dead] = await readRecords(kafka, topics.dlq, 1);
+    expect(JSON.parse(dead!.value.toString('utf8'))).toMatchObject({ code: 'bad-json', topic: topics.flows, raw: '{"truncated":' });
     const ends = await endOffsets(kafka, topics.flows);
     expect(Object.keys(ends)).toHaveLength(PARTITIONS);
+    expect(Object.values(ends).every((end) => Number(end) > 0), 'every partition holds flows').toBe(true);
     expect(await committedOffsets(kafka, groupId, topics.flows)).toEqual(ends);
+  });
+
+  it('refuses bad settings before touching Kafka: exit 1, naming the flag and the variable to change', async () => {
+    const serve = spawnServe(['--brokers', 'kafka', '--input-topic', 'flows', '--verdict-topic', 'flows']);
+    const { code } = await serve.exited;
+    const stderr = serve.stderr.join('\n');
+    expect(code).toBe(1);
+    expect(stderr).toContain('ConfigError');
+    expect(stderr).toContain('brokers[0] (--brokers or VIGIL_KAFKA_BROKERS): write each broker as host:port');
+    expect(stderr).toContain('verdictTopic (--verdict-topic or VIGIL_VERDICT_TOPIC): must differ from every input topic');
   });
 });

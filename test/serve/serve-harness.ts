@@ -15,30 +15,38 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { openFileSource } from '../../src/sources/file-source.js';
 import { BROKERS, produce, randomName } from '../kafka/broker.js';
 
-/** The first `n` flows of the committed sample (real CICIDS2017 hold-out rows), decoded. */
+/**
+ * `n` flows of the committed sample (real CICIDS2017 hold-out rows), decoded, taken at an even
+ * stride over the whole file: its head holds only two source IPs, which would leave most
+ * partitions of a topic keyed by source IP empty.
+ */
 export async function realFlows(n: number): Promise<FlowEvent[]> {
   const { source, decoder } = await openFileSource(DEMO_SAMPLE);
-  const flows: FlowEvent[] = [];
+  const all: FlowEvent[] = [];
   try {
-    for await (const batch of source.batches({ maxSize: 512, maxWaitMs: 0 })) {
+    for await (const batch of source.batches({ maxSize: 1024, maxWaitMs: 0 })) {
       for (const record of batch) {
         const decoded = decoder.decode(record);
         if (!decoded.ok) throw new Error(`the committed sample has a bad row: ${decoded.reason}`);
-        flows.push(decoded.value);
+        all.push(decoded.value);
       }
-      if (flows.length >= n) break;
     }
   } finally {
     await source.close();
   }
-  if (flows.length < n) throw new Error(`the sample holds ${flows.length} flows, fewer than ${n}`);
-  return flows.slice(0, n);
+  if (all.length < n) throw new Error(`the sample holds ${all.length} flows, fewer than ${n}`);
+  return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)] as FlowEvent);
 }
+
+/** Flows per produce request: ~2.5 kB each as JSON, under the broker's 1 MB request limit. */
+const FLOWS_PER_REQUEST = 200;
 
 /** Produces flows as JSON, keyed by source IP (so Kafka's partitioner spreads them as vigil's producers would). */
 export async function produceFlows(kafka: Kafka, topic: string, flows: readonly FlowEvent[]): Promise<void> {
   const encode = createFlowEncoder({ type: 'json' });
-  await produce(kafka, topic, flows.map((f) => ({ key: f.srcIp, value: encode(f) })));
+  for (let i = 0; i < flows.length; i += FLOWS_PER_REQUEST) {
+    await produce(kafka, topic, flows.slice(i, i + FLOWS_PER_REQUEST).map((f) => ({ key: f.srcIp, value: encode(f) })));
+  }
 }
 
 /** The next offset of every partition of `topic` (where a fully consumed group's commits sit). */
@@ -58,6 +66,8 @@ export interface ServeProcess {
   /** Progress reports so far (from `--json` stderr lines). */
   progress: ServeProgress[];
   stderr: string[];
+  /** Resolves once serve reports it joined the group and runs (topics ensured); rejects if it exits first. */
+  started: Promise<void>;
   /** Resolves when the process exits, with the final summary when it printed one. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; result: ServeResult | undefined }>;
 }
@@ -71,6 +81,8 @@ export function spawnServe(args: readonly string[]): ServeProcess {
   });
   const progress: ServeProgress[] = [];
   const stderr: string[] = [];
+  let markStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
   let stdout = '';
   let partial = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -80,6 +92,7 @@ export function spawnServe(args: readonly string[]): ServeProcess {
     for (const line of lines) {
       stderr.push(line);
       if (line.startsWith('{"progress"')) progress.push((JSON.parse(line) as { progress: ServeProgress }).progress);
+      if (line.startsWith('{"started"')) markStarted();
     }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; result: ServeResult | undefined }>((resolve) => {
@@ -88,7 +101,14 @@ export function spawnServe(args: readonly string[]): ServeProcess {
       resolve({ code, signal, result: last?.startsWith('{') ? (JSON.parse(last) as ServeResult) : undefined });
     });
   });
-  return { child, progress, stderr, exited };
+  const exitedEarly = exited.then(({ code, signal }) => {
+    throw new Error(`vigil serve exited (code ${code}, signal ${signal}) before it started:\n${stderr.join('\n')}`);
+  });
+  const startedOrExited = Promise.race([started, exitedEarly]);
+  // A test that expects serve to fail at startup never awaits `started`: that is not an
+  // unhandled rejection. A test that awaits it still sees the rejection.
+  startedOrExited.catch(() => undefined);
+  return { child, progress, stderr, started: startedOrExited, exited };
 }
 
 /** The latest progress of a serve process, or undefined before its first report. */

@@ -1,13 +1,23 @@
 import type { Command } from 'commander';
 import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
+import { emptyReliabilityTally, reliabilityOf, tallyReliability } from '../../evaluation/calibration.js';
 import { evaluatePredictions } from '../../evaluation/metrics.js';
 import { formatReport } from '../../evaluation/format-report.js';
 import { initBackend } from '../../inference/backend.js';
 import { loadClassifier } from '../../inference/classifier.js';
+import { readManifest, writeAtomic } from '../../inference/model-store.js';
 import { resolveModelDir } from '../../registry/resolve-model.js';
 import { childLogger } from '../../telemetry/logger.js';
 
 const log = childLogger('evaluate');
+
+interface EvaluateFlags {
+  data: string[];
+  model?: string;
+  json?: boolean;
+  report?: string;
+  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+}
 
 export function registerEvaluate(program: Command): void {
   program
@@ -16,23 +26,41 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--data <file...>', 'labelled input files')
     .option('--model <dir|version>', 'model directory or version under models/ (default: models/CURRENT)')
     .option('--json', 'print exactly one JSON object on stdout (the stable evaluate contract)')
+    .option('--report <file.html>', 'also write a self-contained HTML report with charts (confusion, per-class, calibration, learning curves)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
-    .action(async (f: { data: string[]; model?: string; json?: boolean; backend: 'auto' | 'node' | 'wasm' | 'cpu' }) => {
+    .action(async (f: EvaluateFlags) => {
       await initBackend(f.backend);
-      const classifier = await loadClassifier(resolveModelDir(f.model));
+      const modelDir = resolveModelDir(f.model);
+      const classifier = await loadClassifier(modelDir);
       const data = await loadLabeledFlows(f.data);
       if (data.bad || Object.keys(data.unlabeled).length) {
         log.warn({ bad: data.bad, unlabeled: data.unlabeled }, 'rows skipped: not decodable or no known label');
       }
       const predicted = new Int32Array(data.rows);
+      // Tallied chunk by chunk so the probabilities of a large set are never all held at once.
+      const tally = f.report ? emptyReliabilityTally() : undefined;
+      const k = classifier.classes.length;
       const chunk = 2048;
       for (let start = 0; start < data.rows; start += chunk) {
         const n = Math.min(chunk, data.rows - start);
-        const { predicted: p } = classifier.predictBatch(data.x.subarray(start * data.dims, (start + n) * data.dims), n);
+        const { probs, predicted: p } = classifier.predictBatch(data.x.subarray(start * data.dims, (start + n) * data.dims), n);
         predicted.set(p, start);
+        if (tally) tallyReliability(tally, probs, p, data.y.subarray(start, start + n), k);
       }
       const report = evaluatePredictions(data.y, predicted, classifier.version);
       classifier.dispose();
+      if (f.report && tally) {
+        // Loaded only when asked for: Vega is large, and plain `evaluate --json` need not pay for it.
+        const { renderHtmlReport } = await import('../../evaluation/report-html.js');
+        const html = await renderHtmlReport({
+          evaluation: report,
+          reliability: reliabilityOf(tally),
+          manifest: await readManifest(modelDir),
+          data: { files: f.data, bad: data.bad, unlabeled: data.unlabeled },
+        });
+        await writeAtomic(f.report, html);
+        log.info({ report: f.report }, 'HTML report written');
+      }
       process.stdout.write((f.json ? JSON.stringify(report) : formatReport(report)) + '\n');
     });
 }

@@ -3,7 +3,7 @@ import { mergeServeSettings, serveSettingsFromEnv } from '../../config/serve-env
 import { parseServeSettings, SERVE_DEFAULTS, type ServeSettingsInput } from '../../config/serve-settings.js';
 import { childLogger } from '../../telemetry/logger.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
-import { formatServeProgress, formatServeResult, startServe } from '../run-serve.js';
+import { formatServeProgress, formatServeResult, startServe, type ServeHandle } from '../run-serve.js';
 
 interface ServeFlags {
   brokers?: string;
@@ -54,13 +54,7 @@ function settingsFromFlags(f: ServeFlags): Partial<ServeSettingsInput> {
 async function serve(f: ServeFlags): Promise<void> {
   const settings = parseServeSettings(mergeServeSettings(serveSettingsFromEnv(process.env), settingsFromFlags(f)));
   const json = !!f.json;
-  // Progress and the final summary go to stderr and stdout respectively; JSON lines when asked,
-  // so supervisors and tests parse them without scraping text.
-  const handle = await startServe(settings, {
-    onProgress: (p) => process.stderr.write((json ? JSON.stringify({ progress: p }) : formatServeProgress(p)) + '\n'),
-  });
-  process.stderr.write((json ? JSON.stringify({ started: { groupId: handle.groupId, pid: process.pid } }) : `serve: started, group ${handle.groupId}`) + '\n');
-
+  let handle: ServeHandle | undefined;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
@@ -71,11 +65,19 @@ async function serve(f: ServeFlags): Promise<void> {
       process.exit(130);
     }
     process.stderr.write(`serve: ${signal}, draining\n`);
-    void handle.stop();
+    // During startup there is nothing to drain yet: the stop follows as soon as it started.
+    void handle?.stop();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
+    // Progress and the final summary go to stderr and stdout respectively; JSON lines when
+    // asked, so supervisors and tests parse them without scraping text.
+    handle = await startServe(settings, {
+      onProgress: (p) => process.stderr.write((json ? JSON.stringify({ progress: p }) : formatServeProgress(p)) + '\n'),
+    });
+    process.stderr.write((json ? JSON.stringify({ started: { groupId: handle.groupId, pid: process.pid } }) : `serve: started, group ${handle.groupId}`) + '\n');
+    if (signals > 0) void handle.stop();
     const result = await handle.done;
     process.stdout.write((json ? JSON.stringify(result) : formatServeResult(result)) + '\n');
   } finally {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/accuracy: vigil beside scikit-learn's RandomForest and XGBoost on exactly vigil's
+# time-ordered hold-out (README "Accuracy"): one table of macro-F1, benign FPR, recall per
+# class and training time.
+#
+#   bash bench/accuracy/run.sh [--model DIR|VERSION] [--train-vigil] [-- BASELINE OPTIONS]
+#
+#   --model        the vigil model scored (default: the one vigil serves, models/CURRENT)
+#   --train-vigil  also train a fresh vigil model on the same split (~1 min on 2 cores), so
+#                  its training time is measured now, beside the baselines, on this machine
+#   after --        options of baselines.py: --trees 200 --rounds 200 --depth 6 --seed 1 --jobs 2
+#
+# Needs dist/ (npm install) and Debian's python3-sklearn, python3-xgboost, python3-pandas for
+# /usr/bin/python3 (deploy/python-deps.sh). Work files go to .vigil/bench-accuracy/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+BENCH=bench/accuracy
+WORK=.vigil/bench-accuracy
+DATA=../shared/data/cicids2017/train.csv
+PYTHON=/usr/bin/python3
+
+model=""
+train_vigil=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --model) model="${2:?--model needs a model directory or version}"; shift 2 ;;
+    --train-vigil) train_vigil=1; shift ;;
+    --) shift; break ;;
+    *) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+
+if ! "$PYTHON" -c 'import sklearn, xgboost, pandas' 2>/dev/null; then
+  echo "bench/accuracy: $PYTHON lacks scikit-learn, xgboost or pandas; run deploy/python-deps.sh" >&2
+  exit 1
+fi
+
+mkdir -p "$WORK"
+T0=$SECONDS
+node bin/vigil.js split --data "$DATA" --holdout 0.2 --out-dir "$WORK/split"
+
+vigil_args=(--vigil "$WORK/vigil.json" "${model:-models}")
+model_flag=()
+[[ -n "$model" ]] && model_flag=(--model "$model")
+node bin/vigil.js evaluate --data "$WORK/split/holdout.csv" "${model_flag[@]}" --json >"$WORK/vigil.json"
+
+if [[ $train_vigil -eq 1 ]]; then
+  version="bench-$(date -u +%Y%m%dT%H%M%SZ)"
+  node bin/vigil.js train --data "$WORK/split/train.csv" --version "$version" --models-dir "$WORK/models" 2>"$WORK/train-$version.log"
+  node bin/vigil.js evaluate --data "$WORK/split/holdout.csv" --model "$WORK/models/$version" --json >"$WORK/vigil-$version.json"
+  vigil_args+=(--vigil "$WORK/vigil-$version.json" "$WORK/models/$version")
+fi
+
+"$PYTHON" "$BENCH/baselines.py" --train "$WORK/split/train.csv" --holdout "$WORK/split/holdout.csv" --out-dir "$WORK" "$@"
+echo
+"$PYTHON" "$BENCH/table.py" --holdout "$WORK/split/holdout.csv" "${vigil_args[@]}" \
+  --baseline "$WORK/RandomForest.json" --baseline "$WORK/XGBoost.json"
+echo
+echo "bench/accuracy: $((SECONDS - T0)) s in all; training time is the fit alone (data loading excluded), vigil's from its manifest"
