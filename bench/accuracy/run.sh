@@ -8,7 +8,11 @@
 #   --model        the vigil model scored (default: the one vigil serves, models/CURRENT)
 #   --train-vigil  also train a fresh vigil model on the same split (~1 min on 2 cores), so
 #                  its training time is measured now, beside the baselines, on this machine
-#   after --        options of baselines.py: --trees 200 --rounds 200 --depth 6 --seed 1 --jobs 2
+#   after --        options of baselines.py (defaults shown): --trees 200 --rounds 100 --depth 6
+#                  --seed 1 --jobs 2 --class-weight balanced (as vigil weights its loss; or none)
+#
+# Training times are wall seconds of the fit alone; on a shared machine they move with the
+# load, so the load average is printed beside them.
 #
 # Needs dist/ (npm install) and Debian's python3-sklearn, python3-xgboost, python3-pandas for
 # /usr/bin/python3 (deploy/python-deps.sh). Work files go to .vigil/bench-accuracy/.
@@ -38,6 +42,7 @@ fi
 
 mkdir -p "$WORK"
 T0=$SECONDS
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 node bin/vigil.js split --data "$DATA" --holdout 0.2 --out-dir "$WORK/split"
 
 vigil_args=(--vigil "$WORK/vigil.json" "${model:-models}")
@@ -57,4 +62,5 @@ echo
 "$PYTHON" "$BENCH/table.py" --holdout "$WORK/split/holdout.csv" "${vigil_args[@]}" \
   --baseline "$WORK/RandomForest.json" --baseline "$WORK/XGBoost.json"
 echo
-echo "bench/accuracy: $((SECONDS - T0)) s in all; training time is the fit alone (data loading excluded), vigil's from its manifest"
+echo "bench/accuracy: $((SECONDS - T0)) s in all; load average $load_at_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end ($(nproc) cores)"
+echo "train s: wall seconds of the fit alone (data loading excluded); vigil's from its manifest, measured when it was trained"

@@ -26,6 +26,8 @@ import type { KafkaSource, KafkaStopReport } from '../kafka/kafka-source.js';
 import type { TopicPartition } from '../kafka/offset-ledger.js';
 import { openKafkaVerdictSink, type KafkaVerdictSink } from '../kafka/verdict-sink.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
+import { RegistryModelProvider } from '../registry/registry-model-provider.js';
+import type { ModelProvider } from '../stages/score.js';
 import { DetectSummary, type DetectReport } from '../stages/detect-summary.js';
 import type { FlowEvent } from '../events/flow-event.js';
 import type { Decoder } from '../sources/record.js';
@@ -81,13 +83,26 @@ async function closeAll(closers: readonly { what: string; close: () => Promise<v
   return first;
 }
 
+/** How often a registry-following engine looks at models/CURRENT. */
+const MODEL_POLL_MS = 5_000;
+
+/**
+ * A pinned model (`--model`), or, by default, the registry's current one, re-read between
+ * micro-batches so a promotion or rollback reaches a running engine without a restart; a
+ * version that fails to load is logged and the engine keeps the one it has.
+ */
+async function openModels(spec: string | undefined): Promise<ModelProvider & { close(): void }> {
+  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS });
+  const classifier = await loadClassifier(resolveModelDir(spec));
+  classifier.warmUp();
+  return { current: () => classifier, close: () => classifier.dispose() };
+}
+
 /** Starts serving; resolves once the group is joined and the topology runs. */
 export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promise<ServeHandle> {
   const backend = await initBackend(s.backend);
-  const modelDir = resolveModelDir(s.model);
-  const classifier = await loadClassifier(modelDir);
-  classifier.warmUp();
-  log.info({ model: classifier.version, backend, dir: modelDir }, 'model loaded');
+  const models = await openModels(s.model);
+  log.info({ model: models.current().version, backend, followsRegistry: !s.model }, 'model loaded');
 
   const kafka = deps.kafka ?? createKafka({ brokers: s.brokers, clientId: `vigil-serve-${process.pid}` });
   const topics = await ensureTopics(kafka, [
@@ -116,7 +131,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
     }));
   } catch (err) {
     await closeAll(opened);
-    classifier.dispose();
+    models.close();
     throw err;
   }
 
@@ -145,7 +160,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       decoder,
       deadLetters,
       verdicts,
-      models: { current: () => classifier },
+      models,
       batch: { maxSize: s.batchSize, maxWaitMs: s.batchWaitMs },
     }).pipe(
       tap((batch) => summary.observe(batch)),
@@ -180,12 +195,13 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
     }
     clearInterval(timer);
     const closeFailure = await closeAll(opened);
-    classifier.dispose();
+    const model = models.current().version;
+    models.close();
     failure ??= closeFailure;
     if (failure !== undefined || !stopReport) throw failure;
     return {
       ...summary.report(),
-      model: classifier.version,
+      model,
       backend,
       groupId: s.groupId,
       deadLetterReasons: deadLetters.counts(),

@@ -71,6 +71,8 @@ export function confusionHeatmapSpec(report: EvaluationReport): TopLevelSpec {
         mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 1 },
         encoding: {
           color: {
+            // Empty cells white, so the off-diagonal mistakes stand out from the blue scale.
+            condition: { test: 'datum.count === 0', value: '#ffffff' },
             field: 'share',
             type: 'quantitative',
             scale: { domain: [0, 1], scheme: 'blues' },
@@ -97,7 +99,8 @@ export function perClassBarsSpec(report: EvaluationReport): TopLevelSpec {
     config: CHART_CONFIG,
     title: { text: 'Per-class precision, recall and F1', subtitle: `macro-F1 ${report.macroF1.toFixed(4)} (unweighted mean of the F1 bars)` },
     data: { values },
-    width: { step: 84 },
+    // A fixed width: with xOffset a step would size each of the 21 bars, not each class.
+    width: 640,
     height: 260,
     mark: { type: 'bar' },
     encoding: {

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
 import { THREAT_CLASSES } from '../../events/threat-classes.js';
 import { initBackend } from '../../inference/backend.js';
 import { saveModel } from '../../inference/model-store.js';
 import { MODELS_DIR } from '../../paths.js';
-import { CURRENT_POINTER } from '../../registry/resolve-model.js';
+import { ModelRegistry } from '../../registry/model-registry.js';
+import { readPointer } from '../../registry/pointers.js';
+import { hashTrainingData } from '../../registry/training-data-hash.js';
 import { selectRows } from '../../training/dataset.js';
 import { timeOrderedHoldout } from '../../training/holdout.js';
 import { DEFAULT_TRAIN_OPTIONS, trainClassifier, type EpochLog } from '../../training/train.js';
@@ -78,11 +79,12 @@ export function registerTrain(program: Command): void {
         trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
         metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds, history: result.history },
       });
-      if (f.setCurrent) {
-        // Write then rename: a reader sees the old pointer or the new one, never half of one.
-        writeFileSync(`${CURRENT_POINTER}.tmp`, `${manifest.version}\n`);
-        renameSync(`${CURRENT_POINTER}.tmp`, CURRENT_POINTER);
-      }
+      // Lineage first, read before any pointer moves: the parent is what was serving.
+      const registry = new ModelRegistry({ modelsDir: f.modelsDir });
+      registry.record(manifest.version, { parent: readPointer(f.modelsDir, 'current') ?? null, trainingData: await hashTrainingData(f.data) });
+      // --set-current is the operator's explicit choice, recorded as a forced promotion (the
+      // rule needs hold-out metrics this command does not compute); PREVIOUS keeps the old one.
+      if (f.setCurrent) await registry.promote(manifest.version, { force: true });
       process.stdout.write(`model ${manifest.version} saved to ${join(f.modelsDir, manifest.version)} (best epoch ${result.bestEpoch}, ${seconds.toFixed(0)} s)\n`);
     });
 }
