@@ -39,7 +39,7 @@ export function detectTopology(o: DetectTopologyOptions): Observable<FlowBatch> 
       map(vectorize),
       map(score(o.models)),
       concatMap(writeVerdicts(o.verdicts)),
-      tap(acknowledge(o.source)),
+      tap<FlowBatch>(acknowledge(o.source)),
     ),
   );
 }

@@ -14,12 +14,11 @@ import type { FeaturePipeline } from '../src/features/pipeline.js';
 import { pullBatches } from '../src/operators/pull-batches.js';
 import type { InputEvent } from '../src/sources/file-source.js';
 import type { Decoder, RecordSource } from '../src/sources/record.js';
-import { acknowledgeEvents } from '../src/stages/acknowledge-events.js';
-import { deadLetterEvents } from '../src/stages/dead-letter-events.js';
-import { decodeEvents } from '../src/stages/decode-events.js';
+import { acknowledge } from '../src/stages/acknowledge.js';
+import { decodeBatch } from '../src/stages/decode-batch.js';
 import type { EventBatch } from '../src/stages/event-batch.js';
 import { featurize } from '../src/stages/featurize.js';
-import type { DeadLetterSink } from '../src/stages/route-bad-input.js';
+import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
 import type { FeatureLineSink } from '../src/vector/v2/feature-line-sink.js';
 
@@ -36,11 +35,11 @@ export interface FeaturesTopologyOptions {
 export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBatch> {
   return pullBatches(o.source.batches(o.batch), (records$) =>
     records$.pipe(
-      map(decodeEvents(o.decoder)),
-      concatMap(deadLetterEvents(o.deadLetters)),
+      map(decodeBatch(o.decoder)),
+      concatMap(routeBadInput(o.deadLetters)),
       map(featurize(o.pipeline)),
       concatMap(writeFeatureVectors(o.vectors)),
-      tap(acknowledgeEvents(o.source)),
+      tap<EventBatch>(acknowledge(o.source)),
     ),
   );
 }

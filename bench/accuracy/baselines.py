@@ -1,9 +1,9 @@
 """Trains the scikit-learn RandomForest and XGBoost baselines on a training CSV, scores a
 hold-out CSV, and writes one report per model in vigil's `evaluate --json` shape, plus
 `trainingSeconds` (fit only, data loading excluded, as vigil's manifest measures it) and
-`trainClassCounts`. Rows are weighted by inverse class frequency as vigil weights its loss
-(classWeightPower 1: weight n / (7 * count)); `--class-weight none` trains them unweighted. Run with /usr/bin/python3 (Debian's sklearn and xgboost; see
-deploy/python-deps.sh).
+`trainClassCounts`. Rows are weighted by inverse class frequency, n / (7 * count), the class
+weights vigil's training uses (classWeightPower 1); `--class-weight none` trains unweighted.
+Run with /usr/bin/python3 (Debian's sklearn and xgboost; see deploy/python-deps.sh).
 
   /usr/bin/python3 bench/accuracy/baselines.py --train T.csv --holdout H.csv --out-dir DIR
 """

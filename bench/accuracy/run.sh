@@ -8,7 +8,7 @@
 #   --model        the vigil model scored (default: the one vigil serves, models/CURRENT)
 #   --train-vigil  also train a fresh vigil model on the same split (~1 min on 2 cores), so
 #                  its training time is measured now, beside the baselines, on this machine
-#   after --        options of baselines.py (defaults shown): --trees 200 --rounds 100 --depth 6
+#   after --       options of baselines.py (defaults shown): --trees 200 --rounds 100 --depth 6
 #                  --seed 1 --jobs 2 --class-weight balanced (as vigil weights its loss; or none)
 #
 # Training times are wall seconds of the fit alone; on a shared machine they move with the
@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --model) model="${2:?--model needs a model directory or version}"; shift 2 ;;
     --train-vigil) train_vigil=1; shift ;;
     --) shift; break ;;
-    *) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 
@@ -45,7 +45,10 @@ T0=$SECONDS
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 node bin/vigil.js split --data "$DATA" --holdout 0.2 --out-dir "$WORK/split"
 
-vigil_args=(--vigil "$WORK/vigil.json" "${model:-models}")
+# table.py finds the manifest: the model directory given, else the report's version under models/.
+model_home=models
+[[ -n "$model" && -f "$model/manifest.json" ]] && model_home="$model"
+vigil_args=(--vigil "$WORK/vigil.json" "$model_home")
 model_flag=()
 [[ -n "$model" ]] && model_flag=(--model "$model")
 node bin/vigil.js evaluate --data "$WORK/split/holdout.csv" "${model_flag[@]}" --json >"$WORK/vigil.json"

@@ -52,7 +52,8 @@ export function confusionHeatmapSpec(report: EvaluationReport): TopLevelSpec {
       const count = row[p]!;
       // A class absent from the data has no shares: its row stays uncoloured.
       const share = support === 0 ? null : count / support;
-      return { actual, predicted, count, share, label: share === null ? String(count) : `${count}\n${percent(share)}` };
+      // Empty cells say just 0: a page of "0 / 0%" buries the few mistakes.
+      return { actual, predicted, count, share, label: share === null || count === 0 ? String(count) : `${count}\n${percent(share)}` };
     });
   });
   const classes = [...report.classes];

@@ -74,10 +74,11 @@ function figure(name: (typeof REPORT_CHARTS)[number], svg: string, caption: stri
   return `<figure data-chart="${name}">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
+/** A table of escaped cells; no header row when `header` is empty; `attrs` adds attributes to row i. */
 function table(header: readonly string[], rows: readonly string[][], attrs: (i: number) => string = () => ''): string {
-  const head = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const head = header.length ? `<thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` : '';
   const body = rows.map((r, i) => `<tr${attrs(i)}>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<table>${head}<tbody>${body}</tbody></table>`;
 }
 
 function accuracyOf(report: EvaluationReport): number {
@@ -99,7 +100,7 @@ function modelSection(manifest: ModelManifest, input: HtmlReportInput): string {
   ];
   const bestEpoch = manifest.metrics['bestEpoch'];
   if (typeof bestEpoch === 'number') rows.push(['kept epoch', String(bestEpoch)]);
-  return `<section><h2>Model and data</h2>${table(['', ''], rows)}</section>`;
+  return `<section><h2>Model and data</h2>${table([], rows)}</section>`;
 }
 
 const STYLE = `
@@ -131,7 +132,7 @@ export async function renderHtmlReport(input: HtmlReportInput): Promise<string> 
   ]);
 
   const summary = [
-    metric('macroF1', 'macro-F1', report.macroF1, fixed(report.macroF1), 'unweighted mean F1 of the 7 classes'),
+    metric('macroF1', 'macro-F1', report.macroF1, fixed(report.macroF1), `unweighted mean F1 of the ${report.classes.length} classes; an absent class counts 0`),
     metric('benignFPR', 'benign FPR', report.benignFPR, pct(report.benignFPR), 'normal flows flagged as an attack'),
     metric('accuracy', 'accuracy', accuracyOf(report), pct(accuracyOf(report)), 'rows given their true class'),
     metric('ece', 'calibration error (ECE)', reliability.ece, fixed(reliability.ece), `${reliability.bins.length} confidence bins`),

@@ -1,8 +1,7 @@
-import type { RecordSource } from '../sources/record.js';
-import type { FlowBatch } from './flow-batch.js';
+import type { Position, RecordSource } from '../sources/record.js';
 
 /** Tells the source that everything up to the batch's last record is durable. */
-export function acknowledge(source: RecordSource): (batch: FlowBatch) => void {
+export function acknowledge(source: RecordSource): (batch: { last: Position | null }) => void {
   return (batch) => {
     if (batch.last) source.markDurable(batch.last);
   };

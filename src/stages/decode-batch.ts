@@ -1,11 +1,13 @@
-import type { FlowEvent } from '../events/flow-event.js';
 import type { Decoder, RawRecord } from '../sources/record.js';
-import type { FlowBatch } from './flow-batch.js';
+import type { DecodedBatch } from './decoded-batch.js';
 
-/** Decodes a micro-batch of raw records, splitting events from bad input (never throws on input). */
-export function decodeBatch(decoder: Decoder<FlowEvent>): (records: RawRecord[]) => FlowBatch {
+/**
+ * Decodes a micro-batch, splitting events from bad input (never throws on input). In record
+ * order: some decoders (sshd syslog) carry state from one line to the next.
+ */
+export function decodeBatch<E>(decoder: Decoder<E>): (records: RawRecord[]) => DecodedBatch<E> {
   return (records) => {
-    const batch: FlowBatch = { size: records.length, last: records.at(-1)?.position ?? null, accepted: [], bad: [] };
+    const batch: DecodedBatch<E> = { size: records.length, last: records.at(-1)?.position ?? null, accepted: [], bad: [] };
     for (const record of records) {
       const decoded = decoder.decode(record);
       if (decoded.ok) batch.accepted.push({ event: decoded.value, position: decoded.position, readAt: decoded.readAt });
