@@ -23,6 +23,7 @@ BENCH=bench/accuracy
 WORK=.vigil/bench-accuracy
 DATA=../shared/data/cicids2017/train.csv
 PYTHON=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ left in the tree
 
 model=""
 train_vigil=0

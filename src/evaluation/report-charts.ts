@@ -190,7 +190,7 @@ export function reliabilitySpec(reliability: Reliability): TopLevelSpec {
 /** Training and validation loss, and validation macro-F1, per epoch; the kept (best) epoch is marked. */
 export function learningCurvesSpec(history: readonly TrainingEpoch[], bestEpoch: number | undefined): TopLevelSpec {
   const losses = history.flatMap((e) => [
-    { epoch: e.epoch, series: 'training (class-weighted)', loss: e.loss },
+    { epoch: e.epoch, series: 'training', loss: e.loss },
     { epoch: e.epoch, series: 'validation', loss: e.valLoss },
   ]);
   const best = bestEpoch === undefined ? [] : [{ epoch: bestEpoch }];
@@ -213,7 +213,7 @@ export function learningCurvesSpec(history: readonly TrainingEpoch[], bestEpoch:
             mark: { type: 'line', point: true },
             encoding: {
               x: epochAxis,
-              y: { field: 'loss', type: 'quantitative', axis: { title: 'loss' } },
+              y: { field: 'loss', type: 'quantitative', axis: { title: 'loss (training: class-weighted)' } },
               color: { field: 'series', type: 'nominal', legend: { title: null, orient: 'bottom' } },
             },
           },

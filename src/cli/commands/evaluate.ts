@@ -59,7 +59,8 @@ export function registerEvaluate(program: Command): void {
           data: { files: f.data, bad: data.bad, unlabeled: data.unlabeled },
         });
         await writeAtomic(f.report, html);
-        log.info({ report: f.report }, 'HTML report written');
+        // stderr, as every progress line: stdout carries only the report (one JSON object with --json).
+        process.stderr.write(`report written to ${f.report}\n`);
       }
       process.stdout.write((f.json ? JSON.stringify(report) : formatReport(report)) + '\n');
     });
