@@ -40,4 +40,13 @@ describe('vigil evaluate --report', () => {
     expect(drawn).toEqual(expected);
     expect(withReport.stderr).toContain(`report written to ${reportFile}`);
   });
+
+  it('refuses a report path in a missing directory before scoring anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-report-cli-'));
+    const reportFile = join(dir, 'missing', 'report.html');
+    await expect(
+      run(process.execPath, [VIGIL, 'evaluate', '--data', writeReportSample(dir), '--json', '--report', reportFile], { cwd: PACKAGE_ROOT }),
+    ).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining(`--report ${reportFile}`) });
+    expect(existsSync(reportFile)).toBe(false);
+  });
 });

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
 import { emptyReliabilityTally, reliabilityOf, tallyReliability } from '../../evaluation/calibration.js';
@@ -7,6 +9,7 @@ import { initBackend } from '../../inference/backend.js';
 import { loadClassifier } from '../../inference/classifier.js';
 import { readManifest, writeAtomic } from '../../inference/model-store.js';
 import { resolveModelDir } from '../../registry/resolve-model.js';
+import { ConfigError } from '../../errors/vigil-error.js';
 import { childLogger } from '../../telemetry/logger.js';
 
 const log = childLogger('evaluate');
@@ -29,6 +32,10 @@ export function registerEvaluate(program: Command): void {
     .option('--report <file.html>', 'also write a self-contained HTML report with charts (confusion, per-class, calibration, learning curves)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
     .action(async (f: EvaluateFlags) => {
+      // Checked before scoring, which can take minutes on a full data set.
+      if (f.report && !existsSync(dirname(resolve(f.report)))) {
+        throw new ConfigError(`--report ${f.report}: directory ${dirname(resolve(f.report))} does not exist`);
+      }
       await initBackend(f.backend);
       const modelDir = resolveModelDir(f.model);
       const classifier = await loadClassifier(modelDir);
