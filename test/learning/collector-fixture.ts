@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LabelInput } from '../../src/kafka/label-codec.js';
-import type { FeatureVectorRow } from '../../src/store/offline-store.js';
+import type { FeatureVectorRow, TrainingSample } from '../../src/store/offline-store.js';
 import { SqliteOfflineStore } from '../../src/store/sqlite/sqlite-offline-store.js';
 
 /** evt-a was scored twice (model m1 then m2), evt-b once, evt-c never. */
@@ -82,3 +82,27 @@ export async function openTempStore(): Promise<TempStore> {
     },
   };
 }
+
+export async function storedSamples(t: TempStore): Promise<TrainingSample[]> {
+  const out: TrainingSample[] = [];
+  for await (const batch of t.store.scan('training_samples')) out.push(...batch);
+  return out;
+}
+
+/** The sample a label must become, built from the fixture's vector, not by the collector's code. */
+export function expectedSample({ label, vector }: (typeof LABELS)[number]): TrainingSample {
+  const row = SCORED[vector!]!;
+  return {
+    eventKey: label.event_key,
+    ts: label.ts,
+    features: Array.from(row.vector),
+    label: label.label,
+    mlLabel: row.verdictClass,
+    featureVersion: row.featureVersion,
+    modelVersion: row.modelVersion,
+    source: label.source,
+    threatScore: label.threat_score ?? null,
+  };
+}
+
+export const byKeyAndTs = (a: TrainingSample, b: TrainingSample): number => a.eventKey.localeCompare(b.eventKey) || a.ts - b.ts;
