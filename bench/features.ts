@@ -14,7 +14,7 @@
  * The history goes into a bench database (ClickHouse when it answers, else a temp SQLite
  * file) and under a bench Redis key prefix; both are removed at the end, even on failure.
  *
- *   npm run bench:features [-- --data ../shared/data/cicids2017/train.csv --events 40000 --lookups 200]
+ *   npm run bench:features [-- --data ../shared/data/cicids2017/train.csv --events 0 (all) --lookups 20]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -45,7 +45,7 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string', default: join(PACKAGE_ROOT, '../shared/data/cicids2017/train.csv') },
     events: { type: 'string', default: '0' },
-    lookups: { type: 'string', default: '200' },
+    lookups: { type: 'string', default: '20' },
     'batch-size': { type: 'string', default: '256' },
     backend: { type: 'string', default: 'auto' },
   },
@@ -212,6 +212,7 @@ try {
     await online.applyBatch(batch.map((flow, j) => baselineUpdate(flow, { partition: 0, offset: i + j })));
   }
   streamSeconds = (performance.now() - t) / 1000;
+  console.error(`progress: offline load ${loadSeconds.toFixed(1)} s, stream pass ${streamSeconds.toFixed(1)} s; probing ${LOOKUPS} sources`);
 
   // Lookup IPs drawn evenly over the stream, so busy sources weigh as much as they do in traffic.
   const probes = Array.from({ length: Math.min(LOOKUPS, flows.length) }, (_, i) => flows[Math.floor((i * flows.length) / Math.min(LOOKUPS, flows.length))]!);
@@ -253,6 +254,9 @@ const st = stepMs.summary();
 const sc = scoreCached.summary();
 const sd = scoreCold.summary();
 const eventsPerSecond = flows.length / streamSeconds;
+const perSource = new Map<string, number>();
+for (const f of flows) perSource.set(f.srcIp, (perSource.get(f.srcIp) ?? 0) + 1);
+const probedHistory = [...new Set(Array.from({ length: Math.min(LOOKUPS, flows.length) }, (_, i) => flows[Math.floor((i * flows.length) / Math.min(LOOKUPS, flows.length))]!.srcIp))].map((ip) => perSource.get(ip)!).sort((a, b) => a - b);
 const ms = (x: number): string => `${x.toFixed(3)} ms`;
 const rows: [string, string, string, string, string][] = [
   ['1. baseline lookup, Redis getMany', String(lc.count), ms(lc.p50), ms(lc.p99), ''],
@@ -269,6 +273,7 @@ for (const [name, n, p50, p99, target] of rows) console.log([name.padEnd(40), n.
 console.log('');
 console.log(`* the features topology takes no online store yet: item 4 is FeaturePipeline.step per event plus one`);
 console.log(`  RedisOnlineStore.applyBatch of baseline updates per micro-batch of ${BATCH}, without decode or sink.`);
+console.log(`history: ${perSource.size} source IPs; probed sources hold ${probedHistory[0]}..${probedHistory.at(-1)} events each (the cold path reads all of them)`);
 console.log(`cached vs cold baselines agree: ${worstDisagreement <= AGREEMENT_TOLERANCE ? 'yes' : 'NO'} (worst relative difference ${worstDisagreement.toExponential(2)})`);
 console.log(`offline load: ${flows.length} events in ${loadSeconds.toFixed(1)} s; stream pass ${streamSeconds.toFixed(1)} s; tfjs backend ${backend}; model ${classifier.version}`);
 console.log(`load average (1/5/15 min) at start: ${load.map((x) => x.toFixed(2)).join(' ')}, at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
