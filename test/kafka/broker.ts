@@ -4,10 +4,12 @@
  * plain kafkajs producers/readers so what the adapter wrote is checked by code other than its own.
  */
 import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import type { IHeaders, Kafka } from 'kafkajs';
+import { ensureTopics } from '../../src/kafka/admin.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
 import { FLOW_FEATURE_NAMES } from '../../src/features/flow-features.js';
 import { createKafka } from '../../src/kafka/client.js';
@@ -53,6 +55,22 @@ export async function ensureBroker(): Promise<void> {
 
 export function randomName(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * For one test file: makes sure the broker runs before its tests, and returns `newTopic`,
+ * which creates a randomly named topic that is deleted after the file's tests.
+ */
+export function useTestTopics(kafka: Kafka, prefix: string): (partitions: number) => Promise<string> {
+  const topics: string[] = [];
+  beforeAll(ensureBroker);
+  afterAll(() => deleteTopics(kafka, topics));
+  return async (partitions) => {
+    const topic = randomName(prefix);
+    topics.push(topic);
+    await ensureTopics(kafka, [{ topic, partitions }]);
+    return topic;
+  };
 }
 
 /** Deletes those of `topics` that exist (a failed setup may not have created them all). */

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { VerdictType } from '../../src/events/flow-event.js';
 import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import type { Verdict } from '../../src/events/verdict.js';
@@ -9,25 +8,10 @@ import { KafkaEncodeError, KafkaProduceError } from '../../src/kafka/errors.js';
 import { openLabelProducer, openLabelSource } from '../../src/kafka/label-topic.js';
 import type { ValueFormat } from '../../src/kafka/settings.js';
 import { openKafkaVerdictSink } from '../../src/kafka/verdict-sink.js';
-import { deleteTopics, ensureBroker, pullRecords, randomName, readRecords, testKafka } from './broker.js';
+import { deleteTopics, pullRecords, randomName, readRecords, testKafka, useTestTopics } from './broker.js';
 
-let kafka: Kafka;
-const topics: string[] = [];
-
-async function newTopic(partitions: number): Promise<string> {
-  const topic = randomName('vigil-test-out');
-  topics.push(topic);
-  await ensureTopics(kafka, [{ topic, partitions }]);
-  return topic;
-}
-
-beforeAll(async () => {
-  await ensureBroker();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await deleteTopics(kafka, topics);
-});
+const kafka = testKafka();
+const newTopic = useTestTopics(kafka, 'vigil-test-out');
 
 function verdicts(n: number): Verdict[] {
   return Array.from({ length: n }, (_, i) => {
@@ -129,11 +113,15 @@ describe('labels topic', () => {
 
 describe('ensureTopics', () => {
   it('creates missing topics, grows short ones, leaves larger ones', async () => {
+    // Created here, not by newTopic: creating it is what this test checks.
     const topic = randomName('vigil-test-admin');
-    topics.push(topic);
-    expect(await ensureTopics(kafka, [{ topic, partitions: 2 }])).toEqual({ created: [topic], grown: [], unchanged: [] });
-    expect(await ensureTopics(kafka, [{ topic, partitions: 3 }])).toEqual({ created: [], grown: [{ topic, from: 2, to: 3 }], unchanged: [] });
-    expect(await ensureTopics(kafka, [{ topic, partitions: 1 }])).toEqual({ created: [], grown: [], unchanged: [{ topic, partitions: 3 }] });
-    await expect(ensureTopics(kafka, [{ topic, partitions: 0 }])).rejects.toThrow(/topics\[0\]\.partitions: a topic needs at least 1 partition/);
+    try {
+      expect(await ensureTopics(kafka, [{ topic, partitions: 2 }])).toEqual({ created: [topic], grown: [], unchanged: [] });
+      expect(await ensureTopics(kafka, [{ topic, partitions: 3 }])).toEqual({ created: [], grown: [{ topic, from: 2, to: 3 }], unchanged: [] });
+      expect(await ensureTopics(kafka, [{ topic, partitions: 1 }])).toEqual({ created: [], grown: [], unchanged: [{ topic, partitions: 3 }] });
+      await expect(ensureTopics(kafka, [{ topic, partitions: 0 }])).rejects.toThrow(/topics\[0\]\.partitions: a topic needs at least 1 partition/);
+    } finally {
+      await deleteTopics(kafka, [topic]);
+    }
   });
 });

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { FlowEventType, VerdictType, type FlowEvent } from '../../src/events/flow-event.js';
-import { ensureTopics } from '../../src/kafka/admin.js';
 import { frameConfluent } from '../../src/kafka/confluent-frame.js';
 import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { openKafkaFlowSource } from '../../src/kafka/kafka-flow-source.js';
@@ -12,8 +10,6 @@ import { openKafkaSource } from '../../src/kafka/kafka-source.js';
 import { formatPosition, type BadInput, type RawRecord } from '../../src/sources/record.js';
 import {
   committedOffsets,
-  deleteTopics,
-  ensureBroker,
   kafkaPosition,
   produce,
   pullRecords,
@@ -21,26 +17,12 @@ import {
   readRecords,
   sampleFlows,
   testKafka,
+  useTestTopics,
   waitFor,
 } from './broker.js';
 
-let kafka: Kafka;
-const topics: string[] = [];
-
-async function newTopic(partitions: number): Promise<string> {
-  const topic = randomName('vigil-test-flows');
-  topics.push(topic);
-  await ensureTopics(kafka, [{ topic, partitions }]);
-  return topic;
-}
-
-beforeAll(async () => {
-  await ensureBroker();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await deleteTopics(kafka, topics);
-});
+const kafka = testKafka();
+const newTopic = useTestTopics(kafka, 'vigil-test-flows');
 
 const fast = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, fromBeginning: true };
 
