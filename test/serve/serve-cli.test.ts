@@ -2,28 +2,14 @@
  * `vigil serve` as an operator runs it: the compiled CLI in a child process against the real
  * broker, real CICIDS2017 flows in, verdicts of the shipped model out, SIGTERM to stop.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { classOfLabel } from '../../src/events/threat-classes.js';
-import { ensureTopics } from '../../src/kafka/admin.js';
-import { committedOffsets, deleteTopics, ensureBroker, produce, randomName, readRecords, testKafka, waitFor } from '../kafka/broker.js';
-import { collectVerdicts, endOffsets, produceFlows, realFlows, spawnServe, verdictCounts, type ServeProcess } from './serve-harness.js';
+import { committedOffsets, produce, randomName, readRecords, waitFor } from '../kafka/broker.js';
+import { collectVerdicts, endOffsets, produceFlows, realFlows, spawnServe, useServeFixture, verdictCounts } from './serve-harness.js';
 
 const N = 1500;
 const PARTITIONS = 4;
-const topics = { flows: randomName('vigil-serve-flows'), verdicts: randomName('vigil-serve-verdicts'), dlq: randomName('vigil-serve-dlq') };
-let kafka: Kafka;
-const running: ServeProcess[] = [];
-
-beforeAll(async () => {
-  await ensureBroker();
-  kafka = testKafka();
-  await ensureTopics(kafka, [{ topic: topics.flows, partitions: PARTITIONS }]);
-});
-afterAll(async () => {
-  for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await deleteTopics(kafka, Object.values(topics));
-});
+const { kafka, topics, running } = useServeFixture('vigil-serve', PARTITIONS);
 
 describe('vigil serve', () => {
   it('scores every flow of a 4-partition topic once with model v1, keyed by source IP, dead-letters bad input, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {

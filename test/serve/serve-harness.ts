@@ -13,7 +13,9 @@ import type { Verdict } from '../../src/events/verdict.js';
 import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { openFileSource } from '../../src/sources/file-source.js';
-import { BROKERS, produce, randomName } from '../kafka/broker.js';
+import { afterAll, beforeAll } from 'vitest';
+import { ensureTopics } from '../../src/kafka/admin.js';
+import { BROKERS, deleteTopics, ensureBroker, produce, randomName, testKafka } from '../kafka/broker.js';
 
 /**
  * `n` flows of the committed sample (real CICIDS2017 hold-out rows), decoded, taken at an even
@@ -152,4 +154,33 @@ export function verdictCounts(received: readonly ReceivedVerdict[]): Map<string,
   const counts = new Map<string, number>();
   for (const { verdict } of received) counts.set(verdict.eventKey, (counts.get(verdict.eventKey) ?? 0) + 1);
   return counts;
+}
+
+export interface ServeFixture {
+  kafka: Kafka;
+  topics: { flows: string; verdicts: string; dlq: string };
+  /** Serve processes of the file: any still alive after its tests is killed. */
+  running: ServeProcess[];
+}
+
+/**
+ * For one test file: random flows/verdicts/dlq topic names (the flows topic created with
+ * `partitions` before the tests, so serve finds it as the producer left it), and cleanup of
+ * processes and topics after them.
+ */
+export function useServeFixture(prefix: string, partitions: number): ServeFixture {
+  const fixture: ServeFixture = {
+    kafka: testKafka(),
+    topics: { flows: randomName(`${prefix}-flows`), verdicts: randomName(`${prefix}-verdicts`), dlq: randomName(`${prefix}-dlq`) },
+    running: [],
+  };
+  beforeAll(async () => {
+    await ensureBroker();
+    await ensureTopics(fixture.kafka, [{ topic: fixture.topics.flows, partitions }]);
+  });
+  afterAll(async () => {
+    for (const p of fixture.running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await deleteTopics(fixture.kafka, Object.values(fixture.topics));
+  });
+  return fixture;
 }

@@ -5,10 +5,8 @@
  * with a verdict. Delivery is at-least-once: batches the dead member had scored but not
  * committed are scored again, so duplicates are counted and reported, not forbidden.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
-import { ensureTopics } from '../../src/kafka/admin.js';
-import { committedOffsets, deleteTopics, ensureBroker, randomName, testKafka, waitFor } from '../kafka/broker.js';
+import { describe, expect, it } from 'vitest';
+import { committedOffsets, randomName, waitFor } from '../kafka/broker.js';
 import {
   collectVerdicts,
   endOffsets,
@@ -17,6 +15,7 @@ import {
   realFlows,
   spawnServe,
   verdictCounts,
+  useServeFixture,
   type ServeProcess,
 } from './serve-harness.js';
 
@@ -24,19 +23,7 @@ const N = 2000;
 const PARTITIONS = 4;
 /** Short, so the group notices the killed member within seconds (the default is 30 s). */
 const SESSION_TIMEOUT_MS = 6_000;
-const topics = { flows: randomName('vigil-scale-flows'), verdicts: randomName('vigil-scale-verdicts'), dlq: randomName('vigil-scale-dlq') };
-let kafka: Kafka;
-const running: ServeProcess[] = [];
-
-beforeAll(async () => {
-  await ensureBroker();
-  kafka = testKafka();
-  await ensureTopics(kafka, [{ topic: topics.flows, partitions: PARTITIONS }]);
-});
-afterAll(async () => {
-  for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await deleteTopics(kafka, Object.values(topics));
-});
+const { kafka, topics, running } = useServeFixture('vigil-scale', PARTITIONS);
 
 const partitionsOf = (p: ServeProcess): number => latestProgress(p)?.assignment.length ?? 0;
 
