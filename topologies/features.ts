@@ -1,13 +1,17 @@
 /**
- * features: raw events (flows, Cowrie, sshd) in, feature-version-2 vectors out.
+ * features: raw events (flows, Cowrie, sshd) in, feature-version-2 vectors out. The same
+ * wiring serves a live source and a backfill (an OfflineEventSource replaying the `events`
+ * table): only the source and its decoder differ.
  *
  *   source ──batches──▶ decode (flows and security events) ──▶ dead-letter bad input
- *          ──▶ featurize (one FeaturePipeline, 100 dims) ──▶ write feature lines ──▶ acknowledge
+ *          ──▶ record events (offline store, for backfill)
+ *          ──▶ restore source states (state store) ──▶ featurize (one FeaturePipeline, 100 dims)
+ *          ──▶ save source states ──▶ evict idle sources ──▶ write feature lines ──▶ acknowledge
  *
  * The pipeline holds the per-source and global group states across batches, so events are
  * featurized strictly in source order (concatMap, one batch in flight: pullBatches). The same
- * FeaturePipeline replayed over the same events gives the same vectors. Wiring only: every
- * stage lives in src/stages/.
+ * FeaturePipeline replayed over the same events gives the same vectors. A stage whose store
+ * is not configured passes the batch through. Wiring only: every stage lives in src/stages/.
  */
 import { concatMap, map, tap, type Observable } from 'rxjs';
 import type { FeaturePipeline } from '../src/features/pipeline.js';
@@ -18,8 +22,12 @@ import { acknowledge } from '../src/stages/acknowledge.js';
 import { decodeBatch } from '../src/stages/decode-batch.js';
 import type { EventBatch } from '../src/stages/event-batch.js';
 import { featurize } from '../src/stages/featurize.js';
+import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
+import { evictIdleSources, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
+import type { OfflineStore } from '../src/store/offline-store.js';
+import type { SourceStateStore } from '../src/store/source-state-store.js';
 import type { FeatureLineSink } from '../src/vector/v2/feature-line-sink.js';
 
 export interface FeaturesTopologyOptions {
@@ -30,14 +38,33 @@ export interface FeaturesTopologyOptions {
   vectors: FeatureLineSink;
   /** Micro-batch bounds: a batch closes at maxSize records or maxWaitMs after its first one. */
   batch: { maxSize: number; maxWaitMs: number };
+  /** Where per-source states live between batches and processes; none: this process only. */
+  stateStore?: SourceStateStore;
+  /**
+   * With a state store, sources idle longer than this (event time, ms) leave memory; default
+   * and without a store: the pipeline's source TTL, after which their states are void anyway.
+   */
+  idleMs?: number;
+  /** Counts of the state stages, for a run summary. */
+  counters?: SourceStateCounters;
+  /** Where events are recorded for backfill; none for a backfill itself. */
+  offline?: OfflineStore;
 }
 
+const passThrough = async (batch: EventBatch): Promise<EventBatch> => batch;
+
 export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBatch> {
+  const store = o.stateStore;
+  const counters = o.counters ?? sourceStateCounters();
   return pullBatches(o.source.batches(o.batch), (records$) =>
     records$.pipe(
       map(decodeBatch(o.decoder)),
       concatMap(routeBadInput(o.deadLetters)),
+      concatMap(o.offline ? recordEvents(o.offline) : passThrough),
+      concatMap(store ? restoreSourceStates(store, o.pipeline, counters) : passThrough),
       map(featurize(o.pipeline)),
+      concatMap(store ? saveSourceStates(store, o.pipeline, counters) : passThrough),
+      map(evictIdleSources(o.pipeline, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs, counters)),
       concatMap(writeFeatureVectors(o.vectors)),
       tap<EventBatch>(acknowledge(o.source)),
     ),

@@ -38,8 +38,18 @@ export const SINGLE_MODEL_AGREEMENT = 1;
  */
 export const NO_FLOW_GRAPH_VALUE = 0;
 
+/**
+ * How long a source's states outlive its last event, in event time: a source quiet this long
+ * starts afresh, as its Redis key would have expired (store/source-state-store.ts uses the
+ * same hour). Deciding it at each step from event times, not when memory is swept, keeps the
+ * vectors independent of batch boundaries and of which process held the source.
+ */
+export const SOURCE_STATE_TTL_MS = 60 * 60 * 1000;
+
 export interface FeaturePipelineOptions {
   groups: FeaturePipelineGroups;
+  /** Default SOURCE_STATE_TTL_MS. */
+  sourceTtlMs?: number;
   /** Feature 100; default: the single-model rule, SINGLE_MODEL_AGREEMENT. */
   agreement?: AgreementScore;
 }
@@ -57,10 +67,12 @@ interface Planned {
   offsets: readonly number[];
 }
 
-/** The states the pipeline holds: one array per source IP (source-scoped groups), one global. */
-export interface PipelineStates {
-  readonly sources: ReadonlyMap<string, readonly unknown[]>;
-  readonly global: readonly unknown[];
+/** A source's group states as the pipeline holds them, and the time of its last event. */
+export interface HeldSource {
+  /** One state per source-scoped group, in plan order. */
+  readonly states: readonly unknown[];
+  /** Event time of the source's last event, epoch ms. */
+  readonly lastTs: number;
 }
 
 /**
@@ -96,16 +108,22 @@ export function intelFlowOf(event: SecurityEvent): FlowEvent {
  * 3. behavioral groups (85-94) step on flows and security events alike;
  * 4. graph groups (95-99) step on flows; a security event gets NO_FLOW_GRAPH_VALUE;
  * 5. dim 100: `agreement` of dims 1-99.
- * Source-scoped states live in a Map by source IP (created on a source's first event),
- * global ones in one array. A group giving the wrong count or a non-finite value is a bug in
+ * Source-scoped states live in a Map by source IP (created on a source's first event, and
+ * again after it was quiet for `sourceTtlMs`), global ones in one array. A group giving the wrong count or a non-finite value is a bug in
  * that group: step throws a VigilError naming it rather than emit a bad vector.
  */
 export class FeaturePipeline {
   readonly #plan: readonly Planned[];
   readonly #agreement: AgreementScore;
   readonly #sourceGroups: readonly Planned[];
-  readonly #sources = new Map<string, unknown[]>();
+  readonly #sources = new Map<string, HeldSource>();
   #global: unknown[];
+  /**
+   * Which groups the states belong to, in order: a state snapshot taken under one layout is
+   * only restored under the same one (store/source-state-store.ts).
+   */
+  readonly layout: string;
+  readonly sourceTtlMs: number;
 
   constructor(options: FeaturePipelineOptions) {
     const { groups } = options;
@@ -128,6 +146,10 @@ export class FeaturePipeline {
     this.#sourceGroups = plan.filter((p) => p.scope === 'source');
     this.#global = plan.filter((p) => p.scope === 'global').map((p) => p.group.init());
     this.#agreement = options.agreement ?? (() => SINGLE_MODEL_AGREEMENT);
+    this.sourceTtlMs = options.sourceTtlMs ?? SOURCE_STATE_TTL_MS;
+    if (!(this.sourceTtlMs > 0)) throw new ConfigError(`FeaturePipeline: sourceTtlMs must be positive, got ${this.sourceTtlMs}`);
+    const names = (scope: 'source' | 'global'): string => plan.filter((p) => p.scope === scope).map((p) => p.group.name).join(',');
+    this.layout = `v2;source=${names('source')};global=${names('global')}`;
   }
 
   /** The v2 vector of `event` (a new Float64Array of 100 finite numbers); advances the states. */
@@ -136,8 +158,9 @@ export class FeaturePipeline {
     const flow = isSecurityEvent(event) ? null : event;
     writeV2FlowFeatures(flow, out);
     const intelInput: ThreatIntelInput = { flow: flow ?? intelFlowOf(event as SecurityEvent) };
-    const previous = this.#sources.get(event.srcIp);
-    const sourceStates = previous ? previous.slice() : this.#sourceGroups.map((p) => p.group.init());
+    const held = this.#sources.get(event.srcIp);
+    const previous = held !== undefined && event.ts - held.lastTs <= this.sourceTtlMs ? held : undefined;
+    const sourceStates = previous ? previous.states.slice() : this.#sourceGroups.map((p) => p.group.init());
     const globalStates = this.#global.slice();
     for (const p of this.#plan) {
       if (p.route === 'graph' && flow === null) {
@@ -154,7 +177,7 @@ export class FeaturePipeline {
     if (!(agreement >= 0 && agreement <= 1)) throw new VigilError(`FeaturePipeline: the agreement score (feature ${V2_DIMS}) gave ${agreement}, not a number in [0, 1]`);
     out[V2_DIMS - 1] = agreement;
     // States are replaced only once every group has stepped: a throwing group leaves them as they were.
-    this.#sources.set(event.srcIp, sourceStates);
+    this.#sources.set(event.srcIp, { states: sourceStates, lastTs: Math.max(event.ts, previous?.lastTs ?? -Infinity) });
     this.#global = globalStates;
     return out;
   }
@@ -166,14 +189,61 @@ export class FeaturePipeline {
     return out;
   }
 
-  /** Sources with a state. */
+  /** Sources whose state is held in this process. */
   get sourceCount(): number {
     return this.#sources.size;
   }
 
-  /** The states held now (for a store; the arrays must not be changed). */
-  states(): PipelineStates {
-    return { sources: this.#sources, global: this.#global };
+  /** Whether the source's state is held here (else its first event starts it afresh). */
+  holds(srcIp: string): boolean {
+    return this.#sources.has(srcIp);
+  }
+
+  /** The held state of a source, for a store to save; its arrays must not be changed. */
+  source(srcIp: string): HeldSource | undefined {
+    return this.#sources.get(srcIp);
+  }
+
+  /**
+   * Installs a source's states taken from a store (by a process that held it before: this
+   * one before a restart, or another before a rebalance). The count must match this
+   * pipeline's source-scoped groups; the caller checks the layout.
+   */
+  restore(srcIp: string, held: HeldSource): void {
+    if (held.states.length !== this.#sourceGroups.length) {
+      throw new VigilError(`FeaturePipeline: restoring ${srcIp} with ${held.states.length} group states; this pipeline has ${this.#sourceGroups.length}`);
+    }
+    this.#sources.set(srcIp, { states: held.states.slice(), lastTs: held.lastTs });
+  }
+
+  /**
+   * Drops the held states of sources whose last event is older than `idleMs` before
+   * `nowTs` (event time), returning their IPs. Memory then grows with the sources active in
+   * the window, not with every source ever seen; a store keeps the dropped states, and a
+   * source that comes back is restored from it.
+   */
+  evictIdle(nowTs: number, idleMs: number): string[] {
+    const evicted: string[] = [];
+    for (const [ip, held] of this.#sources) {
+      if (nowTs - held.lastTs > idleMs) {
+        this.#sources.delete(ip);
+        evicted.push(ip);
+      }
+    }
+    return evicted;
+  }
+
+  /** The global group states (e.g. the communication graph), for a checkpoint. */
+  globalStates(): readonly unknown[] {
+    return this.#global;
+  }
+
+  /** Installs global group states from a checkpoint taken under the same layout. */
+  restoreGlobal(states: readonly unknown[]): void {
+    if (states.length !== this.#global.length) {
+      throw new VigilError(`FeaturePipeline: restoring ${states.length} global group states; this pipeline has ${this.#global.length}`);
+    }
+    this.#global = states.slice();
   }
 }
 

@@ -9,6 +9,7 @@ export function writeFeatureVectors(sink: FeatureLineSink): (batch: EventBatch) 
     const lines = batch.accepted.map(({ event }, i): FeatureLine => ({
       key: event.srcIp,
       ts: event.ts,
+      eventId: event.eventId,
       featureVersion: 2,
       vector: Array.from(vectors.subarray(i * V2_DIMS, (i + 1) * V2_DIMS)),
     }));

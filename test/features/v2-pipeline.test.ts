@@ -161,3 +161,26 @@ describe('a v1 model on v2 vectors', () => {
     expect(new Set(direct.predicted).size).toBeGreaterThan(1);
   });
 });
+
+describe('FeaturePipeline source TTL', () => {
+  /** Features 85-94: the behavioral groups, all keyed by source. */
+  const behavioral = (v: Float64Array): number[] => Array.from(v.subarray(84, 94));
+
+  it('starts a source afresh after it was quiet longer than sourceTtlMs, and continues it before', () => {
+    const source = cowrie[0]!.srcIp;
+    const events = cowrie.filter((e) => e.srcIp === source);
+    expect(events.length).toBeGreaterThan(3);
+    const span = events.at(-1)!.ts - events[0]!.ts;
+    const ttl = span + 60_000;
+    const shifted = (gap: number) => events.map((e) => ({ ...e, ts: e.ts + span + gap }));
+
+    const fresh = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel: model }), sourceTtlMs: ttl }).replay(events).map(behavioral);
+    const p = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel: model }), sourceTtlMs: ttl });
+    p.replay(events);
+    expect(p.replay(shifted(ttl + 1)).map(behavioral)).toEqual(fresh);
+
+    const q = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel: model }), sourceTtlMs: ttl });
+    q.replay(events);
+    expect(q.replay(shifted(1_000)).map(behavioral)).not.toEqual(fresh);
+  });
+});

@@ -95,7 +95,7 @@ describe('vigil features', () => {
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(events.length);
     for (const l of lines) {
-      expect(Object.keys(l)).toEqual(['key', 'ts', 'featureVersion', 'vector']);
+      expect(Object.keys(l)).toEqual(['key', 'ts', 'eventId', 'featureVersion', 'vector']);
       expect(l.featureVersion).toBe(2);
       const v = l.vector as number[];
       expect(v).toHaveLength(100);

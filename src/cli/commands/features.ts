@@ -6,6 +6,11 @@ import { featuresTopology } from '../../../topologies/features.js';
 import { loadSequenceModel, SEQUENCE_MODEL_DIR } from '../../features/behavioral/sequence-model.js';
 import { FeaturePipeline } from '../../features/pipeline.js';
 import { createDlqWriter } from '../../sinks/dlq-file.js';
+import { createOfflineEventDecoder, openOfflineEventSource } from '../../sources/offline-event-source.js';
+import { sourceStateCounters, type SourceStateCounters } from '../../stages/source-states.js';
+import type { OfflineStore, ScanRange } from '../../store/offline-store.js';
+import { openOfflineStore, openStateStore } from '../../store/open-stores.js';
+import { SOURCE_STATE_DEFAULTS } from '../../store/source-state-store.js';
 import { openEventSource, type OpenFileSourceOptions } from '../../sources/file-source.js';
 import { childLogger } from '../../telemetry/logger.js';
 import { createFeatureLineSink } from '../../vector/v2/feature-line-sink.js';
@@ -24,7 +29,19 @@ import { nonNegativeInt, positiveInt } from '../options.js';
  * watermark (10 min, 1 min tiles) is late for the window features, as in a live stream.
  */
 export interface FeaturesRunOptions {
+  /** Files (or '-'), in order; ignored when `replay` is given. */
   inputs: string[];
+  /** Backfill: replay the `events` of this offline store (open-stores.ts spelling) instead. */
+  replay?: { offline: string; range?: ScanRange };
+  /** Record the events read into this offline store, for a later backfill. */
+  offline?: string;
+  /** Keep per-source states in this store (redis://...) across batches, restarts and instances. */
+  state?: string;
+  keyPrefix?: string;
+  /** Names this process's checkpoint of the global (graph) states in the state store. */
+  instance?: string;
+  /** Sources idle longer than this leave memory (event time, ms). */
+  idleMs?: number;
   /** Feature lines: a file, or '-' for stdout. */
   out: string;
   dlq: string | null;
@@ -43,6 +60,7 @@ export interface FeaturesRunResult {
   deadLettered: number;
   deadLetterReasons: Record<string, number>;
   sources: number;
+  state: SourceStateCounters;
   intel: { asnTable: string | null; torList: string | null };
   seconds: number;
 }
@@ -71,102 +89,205 @@ async function firstEventTime(inputs: readonly string[], options: OpenFileSource
   }
 }
 
+/** The first event time of a backfill's replay, to choose the Tor list by. */
+async function firstReplayTime(offline: OfflineStore, range: ScanRange | undefined): Promise<number | undefined> {
+  for await (const rows of offline.scan('events', range ?? {}, { batchSize: 1 })) return rows[0]?.ts;
+  return undefined;
+}
+
+/** Global group states are checkpointed per instance under this entity, beside the sources'. */
+const globalEntity = (instance: string): string => `@global:${instance}`;
+
 export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunResult> {
   const started = performance.now();
   const sourceOptions: OpenFileSourceOptions = o.syslogYear === undefined ? {} : { syslogYear: o.syslogYear };
-  const intelOptions = { eventTimeMs: await firstEventTime(o.inputs, sourceOptions), ...(o.asnTable && { asnTable: o.asnTable }), ...(o.torDir && { torDir: o.torDir }), ...(o.torList && { torList: o.torList }) };
-  const intel = await loadIntelFiles(intelOptions, (message) => log.warn(message));
-  const sequenceModel = await loadSequenceModel(o.sequenceModel ?? SEQUENCE_MODEL_DIR);
-  const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, ...intel }) });
-
+  const replayStore = o.replay ? await openOfflineStore(o.replay.offline) : null;
+  const offline = o.offline ? await openOfflineStore(o.offline) : null;
+  const state = o.state ? openStateStore(o.state, { ...(o.keyPrefix !== undefined && { keyPrefix: o.keyPrefix }) }) : null;
+  const counters = sourceStateCounters();
   const deadLetters = createDlqWriter(o.dlq);
   const vectors = createFeatureLineSink(o.out);
   let records = 0;
   let events = 0;
+  let sources = 0;
+  let intelLoaded: FeaturesRunResult['intel'] = { asnTable: null, torList: null };
   try {
-    for (const input of o.inputs) {
-      const { source, decoder, format } = await openEventSource(input, sourceOptions);
-      log.info({ input, format }, 'reading');
-      await lastValueFrom(
-        featuresTopology({ source, decoder, deadLetters, pipeline, vectors, batch: { maxSize: o.batchSize, maxWaitMs: o.batchWaitMs } }).pipe(
-          tap((batch) => {
-            records += batch.size;
-            events += batch.accepted.length;
-          }),
-          defaultIfEmpty(null),
-        ),
-      );
+    const eventTimeMs = replayStore ? await firstReplayTime(replayStore, o.replay?.range) : await firstEventTime(o.inputs, sourceOptions);
+    const intelOptions = { eventTimeMs, ...(o.asnTable && { asnTable: o.asnTable }), ...(o.torDir && { torDir: o.torDir }), ...(o.torList && { torList: o.torList }) };
+    const intel = await loadIntelFiles(intelOptions, (message) => log.warn(message));
+    intelLoaded = intel.loaded;
+    const sequenceModel = await loadSequenceModel(o.sequenceModel ?? SEQUENCE_MODEL_DIR);
+    const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, ...intel }) });
+    const instance = globalEntity(o.instance ?? 'default');
+    if (state) {
+      const [checkpoint] = await state.store.load([instance]);
+      if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states);
     }
+    const topologyOptions = {
+      deadLetters,
+      pipeline,
+      vectors,
+      batch: { maxSize: o.batchSize, maxWaitMs: o.batchWaitMs },
+      counters,
+      ...(o.idleMs !== undefined && { idleMs: o.idleMs }),
+      ...(state && { stateStore: state.store }),
+      ...(offline && { offline }),
+    };
+    const opened = replayStore
+      ? [{ source: openOfflineEventSource(replayStore, { name: `replay:${o.replay!.offline}`, ...(o.replay!.range && { range: o.replay!.range }) }), decoder: createOfflineEventDecoder(), format: 'offline-events', close: async () => {} }]
+      : o.inputs.map((input) => ({ input }));
+    for (const entry of opened) {
+      const { source, decoder, format, close } = 'input' in entry ? await openEventFile(entry.input, sourceOptions) : entry;
+      log.info({ source: source.name, format }, 'reading');
+      try {
+        await lastValueFrom(
+          featuresTopology({ ...topologyOptions, source, decoder }).pipe(
+            tap((batch) => {
+              records += batch.size;
+              events += batch.accepted.length;
+            }),
+            defaultIfEmpty(null),
+          ),
+        );
+      } finally {
+        await close();
+      }
+    }
+    if (state) await state.store.save([{ entity: instance, snapshot: { layout: pipeline.layout, states: pipeline.globalStates(), lastTs: 0 } }]);
+    sources = pipeline.sourceCount;
   } finally {
     await vectors.close();
     await deadLetters.close();
+    await state?.close();
+    await offline?.close();
+    await replayStore?.close();
   }
   return {
     records,
     events,
     deadLettered: deadLetters.total,
     deadLetterReasons: deadLetters.counts(),
-    sources: pipeline.sourceCount,
-    intel: intel.loaded,
+    sources,
+    state: counters,
+    intel: intelLoaded,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+async function openEventFile(input: string, options: OpenFileSourceOptions) {
+  const { source, decoder, format } = await openEventSource(input, options);
+  return { source, decoder, format, close: () => source.close() };
 }
 
 export function formatFeaturesResult(r: FeaturesRunResult): string {
   const reasons = Object.entries(r.deadLetterReasons).map(([k, v]) => `${k}: ${v}`).join(', ');
   return [
     `records ${r.records}  vectors ${r.events} (feature version 2, 100 dims)  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
-    `sources ${r.sources}  in ${r.seconds.toFixed(2)} s`,
+    `sources held ${r.sources}  in ${r.seconds.toFixed(2)} s`,
+    `source states: restored ${r.state.restored}  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
     `ASN table: ${r.intel.asnTable ?? 'none (feature 83 = -1)'}`,
     `Tor list: ${r.intel.torList ?? 'none (feature 84 = 0)'}`,
   ].join('\n');
 }
 
-interface FeaturesFlags {
-  data: string[];
+/** Flags `features` and `backfill` share: enrichment files, state, batching, output. */
+interface CommonFlags {
   out: string;
   dlq?: string;
   asnTable?: string;
   torDir?: string;
   torList?: string;
   sequenceModel?: string;
-  syslogYear?: number;
+  state?: string;
+  keyPrefix?: string;
+  instance?: string;
+  idleMs?: number;
   batchSize: number;
   batchWaitMs: number;
   json?: boolean;
 }
 
-export function registerFeatures(program: Command): void {
-  program
-    .command('features')
-    .description('compute feature-version-2 vectors (100 dims) of flows, Cowrie and sshd events; one JSON line per event')
-    .requiredOption('--data <file...>', 'input files, processed in the order given (give them in time order); - for stdin')
+function withCommonOptions(command: Command): Command {
+  return command
     .requiredOption('--out <file>', 'feature lines as JSON lines; - for stdout')
     .option('--dlq <file>', 'write bad input here as JSON lines (default: only counted)')
     .option('--asn-table <file>', `IP->ASN CSV (default ${INTEL_FILE_DEFAULTS.asnTable}; missing: warning, features 83/98 missing rules)`)
     .option('--tor-dir <dir>', `dated Tor exit lists; the one closest to the first event is used (default ${INTEL_FILE_DEFAULTS.torDir})`)
     .option('--tor-list <file>', 'one Tor exit list to use (overrides --tor-dir)')
     .option('--sequence-model <dir>', 'behavioral LSTM directory (default models/sequence-lstm)')
-    .option('--syslog-year <year>', 'year of the first line of syslog inputs (default: the current UTC year)', positiveInt)
+    .option('--state <url>', 'keep per-source feature states in Redis (redis://HOST:6379): restored across runs and instances')
+    .option('--key-prefix <prefix>', `state key prefix (default ${SOURCE_STATE_DEFAULTS.keyPrefix})`)
+    .option('--instance <name>', 'names this process\'s checkpoint of the global (graph) states (default "default")')
+    .option('--idle-ms <ms>', `sources idle this long (event time) leave memory (default ${SOURCE_STATE_DEFAULTS.ttlMs}, the state TTL)`, positiveInt)
     .option('--batch-size <n>', 'micro-batch size', positiveInt, 256)
     .option('--batch-wait-ms <ms>', 'longest a micro-batch waits to fill', nonNegativeInt, 20)
-    .option('--json', 'print the run summary as one JSON object')
-    .action(async (f: FeaturesFlags) => {
-      for (const file of [f.out, f.dlq]) if (file && file !== '-') mkdirSync(dirname(file), { recursive: true });
-      const result = await runFeatures({
-        inputs: f.data,
-        out: f.out,
-        dlq: f.dlq ?? null,
-        ...(f.asnTable !== undefined && { asnTable: f.asnTable }),
-        ...(f.torDir !== undefined && { torDir: f.torDir }),
-        ...(f.torList !== undefined && { torList: f.torList }),
-        ...(f.sequenceModel !== undefined && { sequenceModel: f.sequenceModel }),
-        ...(f.syslogYear !== undefined && { syslogYear: f.syslogYear }),
-        batchSize: f.batchSize,
-        batchWaitMs: f.batchWaitMs,
-      });
-      // When feature lines go to stdout the summary must not mix with them.
-      const write = f.out === '-' ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
-      write((f.json ? JSON.stringify(result) : formatFeaturesResult(result)) + '\n');
-    });
+    .option('--json', 'print the run summary as one JSON object');
+}
+
+async function runAndPrint(f: CommonFlags, source: Pick<FeaturesRunOptions, 'inputs' | 'replay' | 'offline' | 'syslogYear'>): Promise<void> {
+  for (const file of [f.out, f.dlq]) if (file && file !== '-') mkdirSync(dirname(file), { recursive: true });
+  const result = await runFeatures({
+    ...source,
+    out: f.out,
+    dlq: f.dlq ?? null,
+    ...(f.asnTable !== undefined && { asnTable: f.asnTable }),
+    ...(f.torDir !== undefined && { torDir: f.torDir }),
+    ...(f.torList !== undefined && { torList: f.torList }),
+    ...(f.sequenceModel !== undefined && { sequenceModel: f.sequenceModel }),
+    ...(f.state !== undefined && { state: f.state }),
+    ...(f.keyPrefix !== undefined && { keyPrefix: f.keyPrefix }),
+    ...(f.instance !== undefined && { instance: f.instance }),
+    ...(f.idleMs !== undefined && { idleMs: f.idleMs }),
+    batchSize: f.batchSize,
+    batchWaitMs: f.batchWaitMs,
+  });
+  // When feature lines go to stdout the summary must not mix with them.
+  const write = f.out === '-' ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
+  write((f.json ? JSON.stringify(result) : formatFeaturesResult(result)) + '\n');
+}
+
+interface FeaturesFlags extends CommonFlags {
+  data: string[];
+  offline?: string;
+  syslogYear?: number;
+}
+
+export function registerFeatures(program: Command): void {
+  withCommonOptions(
+    program
+      .command('features')
+      .description('compute feature-version-2 vectors (100 dims) of flows, Cowrie and sshd events; one JSON line per event')
+      .requiredOption('--data <file...>', 'input files, processed in the order given (give them in time order); - for stdin')
+      .option('--offline <store>', 'also record the events for backfill: http://HOST:8123[/DB] (ClickHouse) or sqlite:PATH')
+      .option('--syslog-year <year>', 'year of the first line of syslog inputs (default: the current UTC year)', positiveInt),
+  ).action(async (f: FeaturesFlags) => {
+    await runAndPrint(f, { inputs: f.data, ...(f.offline !== undefined && { offline: f.offline }), ...(f.syslogYear !== undefined && { syslogYear: f.syslogYear }) });
+  });
+}
+
+interface BackfillFlags extends CommonFlags {
+  offline: string;
+  key?: string;
+  from?: number;
+  to?: number;
+}
+
+/**
+ * `vigil backfill`: the features topology over the events an offline store recorded, replayed
+ * in time order (ts, then source IP, then event id) from fresh states: the vectors the stream
+ * computed, again, by the same code (the consistency test compares the two).
+ */
+export function registerBackfill(program: Command): void {
+  withCommonOptions(
+    program
+      .command('backfill')
+      .description('recompute feature-version-2 vectors from the events recorded in an offline store (same topology, replayed in time order)')
+      .requiredOption('--offline <store>', 'http://HOST:8123[/DB] (ClickHouse) or sqlite:PATH')
+      .option('--key <ip>', 'only this source IP')
+      .option('--from <ms>', 'first event time, epoch ms (inclusive)', nonNegativeInt)
+      .option('--to <ms>', 'end event time, epoch ms (exclusive)', nonNegativeInt),
+  ).action(async (f: BackfillFlags) => {
+    const range: ScanRange = { ...(f.key !== undefined && { key: f.key }), ...(f.from !== undefined && { fromMs: f.from }), ...(f.to !== undefined && { toMs: f.to }) };
+    await runAndPrint(f, { inputs: [], replay: { offline: f.offline, range } });
+  });
 }

@@ -19,7 +19,14 @@ const ReplyErrorClass = ReplyError as new (...args: never[]) => Error;
  */
 export function toStoreError(operation: StoreOperation, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const retriable = error instanceof ReplyErrorClass ? RETRIABLE_REPLY.test(message) : true;
-  return new StoreError(operation, `redis: ${message}`, { retriable, cause: error });
+  return new StoreError(operation, `redis: ${redisErrorMessage(error)}`, { retriable: isRetriableRedisError(error), cause: error });
+}
+
+export function redisErrorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether what ioredis threw may not happen again on a retry (the rule above). */
+export function isRetriableRedisError(error: unknown): boolean {
+  return error instanceof ReplyErrorClass ? RETRIABLE_REPLY.test(redisErrorMessage(error)) : true;
 }

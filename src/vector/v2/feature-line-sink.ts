@@ -10,6 +10,8 @@ import type { Writable } from 'node:stream';
 export interface FeatureLine {
   key: string;
   ts: number;
+  /** The event's id, so a line can be matched with its event, verdict or label. */
+  eventId: string;
   featureVersion: number;
   vector: number[];
 }
