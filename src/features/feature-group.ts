@@ -19,6 +19,20 @@ export interface FeatureGroup<S, E> {
   init(): S;
   /** Next state and one finite value per slot (the group applies its own missing-value rules). */
   step(state: S, event: E): { state: S; values: number[] };
+  /**
+   * For a group that learns from outcomes (feature 83 learns ASN reputation from verdicts):
+   * the state with one outcome folded in. Pure, like `step`; global groups only, since an
+   * outcome may concern a source this process does not hold.
+   */
+  observe?(state: S, outcome: Outcome): S;
+}
+
+/** What became known about an event of a source: a confident verdict, or a label. */
+export interface Outcome {
+  readonly srcIp: string;
+  readonly isAttack: boolean;
+  /** Event time of the event the outcome is about, epoch ms. */
+  readonly ts: number;
 }
 
 /**

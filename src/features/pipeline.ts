@@ -1,7 +1,7 @@
 import { ConfigError, VigilError } from '../errors/vigil-error.js';
 import type { FlowEvent } from '../events/flow-event.js';
 import { isSecurityEvent, type BehavioralEvent, type SecurityEvent } from '../events/security-events.js';
-import type { FeatureGroup } from './feature-group.js';
+import type { FeatureGroup, Outcome } from './feature-group.js';
 import { FLOW_FEATURE_COUNT } from './flow-features.js';
 import type { ThreatIntelInput } from './threat-intel/threat-intel-input.js';
 import { V2_DIMS, writeV2FlowFeatures } from './vector-v2.js';
@@ -46,8 +46,20 @@ export const NO_FLOW_GRAPH_VALUE = 0;
  */
 export const SOURCE_STATE_TTL_MS = 60 * 60 * 1000;
 
+/**
+ * Outcomes (verdicts, labels) are folded into the learning groups a fixed number of steps
+ * after the event they are about: the outcome of the i-th event stepped counts from step
+ * i + outcomeLag on. Tying it to the step count, not to when the verdict happened to arrive,
+ * makes the vectors independent of micro-batch boundaries (a replay cut into other batches
+ * learns at the same steps), provided every outcome is known in time: a topology scoring
+ * batches of at most outcomeLag events after featurizing them always is.
+ */
+export const OUTCOME_LAG_DEFAULT = 1024;
+
 export interface FeaturePipelineOptions {
   groups: FeaturePipelineGroups;
+  /** Default OUTCOME_LAG_DEFAULT. */
+  outcomeLag?: number;
   /** Default SOURCE_STATE_TTL_MS. */
   sourceTtlMs?: number;
   /** Feature 100; default: the single-model rule, SINGLE_MODEL_AGREEMENT. */
@@ -65,6 +77,18 @@ interface Planned {
   stateIndex: number;
   /** 0-based vector indexes of its slots. */
   offsets: readonly number[];
+}
+
+/** An outcome waiting for its step: `seq` is the step count of the event it is about. */
+export interface PendingOutcome extends Outcome {
+  readonly seq: number;
+}
+
+/** What a process checkpoints of the global side: group states, steps taken, outcomes not yet due. */
+export interface GlobalCheckpoint {
+  readonly states: readonly unknown[];
+  readonly stepped: number;
+  readonly pending: readonly PendingOutcome[];
 }
 
 /** A source's group states as the pipeline holds them, and the time of its last event. */
@@ -124,6 +148,11 @@ export class FeaturePipeline {
    */
   readonly layout: string;
   readonly sourceTtlMs: number;
+  readonly outcomeLag: number;
+  /** Global groups that learn from outcomes. */
+  readonly #learners: readonly Planned[];
+  #stepped = 0;
+  #pending: PendingOutcome[] = [];
 
   constructor(options: FeaturePipelineOptions) {
     const { groups } = options;
@@ -147,6 +176,12 @@ export class FeaturePipeline {
     this.#global = plan.filter((p) => p.scope === 'global').map((p) => p.group.init());
     this.#agreement = options.agreement ?? (() => SINGLE_MODEL_AGREEMENT);
     this.sourceTtlMs = options.sourceTtlMs ?? SOURCE_STATE_TTL_MS;
+    this.outcomeLag = options.outcomeLag ?? OUTCOME_LAG_DEFAULT;
+    if (!(Number.isSafeInteger(this.outcomeLag) && this.outcomeLag > 0)) throw new ConfigError(`FeaturePipeline: outcomeLag must be a positive integer, got ${this.outcomeLag}`);
+    const learners = plan.filter((p) => p.group.observe !== undefined);
+    const sourceLearner = learners.find((p) => p.scope === 'source');
+    if (sourceLearner) throw new ConfigError(`FeaturePipeline: group ${sourceLearner.group.name} learns from outcomes but is source-scoped; only global groups may`);
+    this.#learners = learners;
     if (!(this.sourceTtlMs > 0)) throw new ConfigError(`FeaturePipeline: sourceTtlMs must be positive, got ${this.sourceTtlMs}`);
     const names = (scope: 'source' | 'global'): string => plan.filter((p) => p.scope === scope).map((p) => p.group.name).join(',');
     this.layout = `v2;source=${names('source')};global=${names('global')}`;
@@ -154,6 +189,7 @@ export class FeaturePipeline {
 
   /** The v2 vector of `event` (a new Float64Array of 100 finite numbers); advances the states. */
   step(event: PipelineEvent): Float64Array {
+    this.#foldDueOutcomes();
     const out = new Float64Array(V2_DIMS);
     const flow = isSecurityEvent(event) ? null : event;
     writeV2FlowFeatures(flow, out);
@@ -179,7 +215,37 @@ export class FeaturePipeline {
     // States are replaced only once every group has stepped: a throwing group leaves them as they were.
     this.#sources.set(event.srcIp, { states: sourceStates, lastTs: Math.max(event.ts, previous?.lastTs ?? -Infinity) });
     this.#global = globalStates;
+    this.#stepped++;
     return out;
+  }
+
+  /** Events stepped so far (since construction or the restored checkpoint): the next event's `seq`. */
+  get stepped(): number {
+    return this.#stepped;
+  }
+
+  /**
+   * Records what became known about the event stepped as number `seq`; the learning groups
+   * see it from step seq + outcomeLag on. Outcomes must come in seq order, for stepped events.
+   */
+  observeOutcome(seq: number, outcome: Outcome): void {
+    const last = this.#pending.at(-1);
+    if (!(Number.isSafeInteger(seq) && seq >= 0 && seq < this.#stepped) || (last !== undefined && seq < last.seq)) {
+      throw new VigilError(`FeaturePipeline: outcome for step ${seq} out of order (stepped ${this.#stepped}, last pending ${last?.seq ?? 'none'})`);
+    }
+    if (this.#learners.length > 0) this.#pending.push({ ...outcome, seq });
+  }
+
+  #foldDueOutcomes(): void {
+    let due = 0;
+    while (due < this.#pending.length && this.#pending[due]!.seq + this.outcomeLag <= this.#stepped) due++;
+    if (due === 0) return;
+    const global = this.#global.slice();
+    for (const outcome of this.#pending.slice(0, due)) {
+      for (const p of this.#learners) global[p.stateIndex] = p.group.observe!(global[p.stateIndex], outcome);
+    }
+    this.#global = global;
+    this.#pending = this.#pending.slice(due);
   }
 
   /** Vectors of `events` in order (a replay), as a list. */
@@ -233,17 +299,27 @@ export class FeaturePipeline {
     return evicted;
   }
 
-  /** The global group states (e.g. the communication graph), for a checkpoint. */
-  globalStates(): readonly unknown[] {
-    return this.#global;
+  /**
+   * Drops a source's held states (its store keeps them): for a process that no longer owns
+   * the source, e.g. after its partition moved to another instance.
+   */
+  forget(srcIp: string): boolean {
+    return this.#sources.delete(srcIp);
   }
 
-  /** Installs global group states from a checkpoint taken under the same layout. */
-  restoreGlobal(states: readonly unknown[]): void {
-    if (states.length !== this.#global.length) {
-      throw new VigilError(`FeaturePipeline: restoring ${states.length} global group states; this pipeline has ${this.#global.length}`);
+  /** The global side (e.g. the communication graph, outcomes not yet due), for a checkpoint. */
+  globalCheckpoint(): GlobalCheckpoint {
+    return { states: this.#global, stepped: this.#stepped, pending: this.#pending };
+  }
+
+  /** Installs a global checkpoint taken under the same layout. */
+  restoreGlobal(checkpoint: GlobalCheckpoint): void {
+    if (checkpoint.states.length !== this.#global.length) {
+      throw new VigilError(`FeaturePipeline: restoring ${checkpoint.states.length} global group states; this pipeline has ${this.#global.length}`);
     }
-    this.#global = states.slice();
+    this.#global = checkpoint.states.slice();
+    this.#stepped = checkpoint.stepped;
+    this.#pending = checkpoint.pending.slice();
   }
 }
 

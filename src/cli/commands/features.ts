@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { featuresTopology } from '../../../topologies/features.js';
 import { loadSequenceModel, SEQUENCE_MODEL_DIR } from '../../features/behavioral/sequence-model.js';
-import { FeaturePipeline } from '../../features/pipeline.js';
+import { FeaturePipeline, type GlobalCheckpoint } from '../../features/pipeline.js';
 import { createDlqWriter } from '../../sinks/dlq-file.js';
 import { createOfflineEventDecoder, openOfflineEventSource } from '../../sources/offline-event-source.js';
 import { sourceStateCounters, type SourceStateCounters } from '../../stages/source-states.js';
@@ -121,7 +121,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     const instance = globalEntity(o.instance ?? 'default');
     if (state) {
       const [checkpoint] = await state.store.load([instance]);
-      if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states);
+      if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states[0] as GlobalCheckpoint);
     }
     const topologyOptions = {
       deadLetters,
@@ -153,7 +153,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
         await close();
       }
     }
-    if (state) await state.store.save([{ entity: instance, snapshot: { layout: pipeline.layout, states: pipeline.globalStates(), lastTs: 0 } }]);
+    if (state) await state.store.save([{ entity: instance, snapshot: { layout: pipeline.layout, states: [pipeline.globalCheckpoint()], lastTs: 0 } }]);
     sources = pipeline.sourceCount;
   } finally {
     await vectors.close();

@@ -70,6 +70,11 @@ export function asnReputationGroup(options: AsnReputationOptions): AsnReputation
     return { asns: pmapSet(state.asns, key, flags.update(pmapGet(state.asns, key) ?? flags.init(), isAttack ? 1 : 0, ts)) };
   }
 
+  function observeSourceVerdict(state: AsnReputationState, ip: string, isAttack: boolean, ts: number): AsnReputationState {
+    const asn = asnOf(ip);
+    return asn === undefined ? state : observeVerdict(state, asn, isAttack, ts);
+  }
+
   return {
     name: 'asn_reputation',
     slots: [83],
@@ -80,10 +85,8 @@ export function asnReputationGroup(options: AsnReputationOptions): AsnReputation
       return { state, values: [asn === undefined ? UNKNOWN : reputationOf(state, asn, input.flow.ts)] };
     },
     observeVerdict,
-    observeSourceVerdict(state, ip, isAttack, ts) {
-      const asn = asnOf(ip);
-      return asn === undefined ? state : observeVerdict(state, asn, isAttack, ts);
-    },
+    observeSourceVerdict,
+    observe: (state, outcome) => observeSourceVerdict(state, outcome.srcIp, outcome.isAttack, outcome.ts),
     reputationOf,
   };
 }

@@ -1,0 +1,130 @@
+/**
+ * bench/feature-versions (issue 4): does a model trained on feature-version-2 vectors (100
+ * dims: the 79 flow features + features 80-100) lose macro-F1 against one trained on v1 (79)?
+ *
+ * Both models are the same MLP, trained by the same code with the same seed and settings, on
+ * the same rows: the time-ordered split of `vigil split` (.vigil/split/train.csv, made here if
+ * missing), early stopping on the latest 15% of each attack type of the training rows, then
+ * scored once on the hold-out (.vigil/split/holdout.csv), which neither model saw.
+ *
+ * The v2 vectors come from one FeaturePipeline run over the training AND hold-out flows merged
+ * in time order (ts, source IP, event id), as the streaming topology would see them live:
+ * features 80-100 read no labels, so computing them across the cut leaks nothing, and a
+ * hold-out flow gets the windows and sequences its source really had at that time.
+ *
+ *   npm run bench:feature-versions [-- --seed 1 --max-epochs 40 --json out.json]
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { splitFile } from '../src/cli/commands/split.js';
+import type { FlowEvent } from '../src/events/flow-event.js';
+import { classIndex, classOfLabel, THREAT_CLASSES } from '../src/events/threat-classes.js';
+import { evaluatePredictions, type EvaluationReport } from '../src/evaluation/metrics.js';
+import { loadSequenceModel } from '../src/features/behavioral/sequence-model.js';
+import { FeaturePipeline } from '../src/features/pipeline.js';
+import { V2_DIMS } from '../src/features/vector-v2.js';
+import { argMaxRows, predictProbabilities } from '../src/inference/classifier.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { openFileSource } from '../src/sources/file-source.js';
+import { selectRows, type LabelledRows } from '../src/training/dataset.js';
+import { timeOrderedHoldout } from '../src/training/holdout.js';
+import { trainClassifier, type TrainResult } from '../src/training/train.js';
+import { FLOW_VECTOR_DIMS, flowVector } from '../src/vector/flow-vector.js';
+import { applyTransform, outputDims } from '../src/vector/transform.js';
+import { loadIntelFiles } from '../src/vector/v2/intel-files.js';
+import { createV2FeatureGroups } from '../src/vector/v2/v2-feature-groups.js';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: join(PACKAGE_ROOT, '../shared/data/cicids2017/train.csv') },
+    'split-dir': { type: 'string', default: join(PACKAGE_ROOT, '.vigil/split') },
+    seed: { type: 'string', default: '1' },
+    'max-epochs': { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+
+interface LabelledFlow {
+  event: FlowEvent;
+  y: number;
+  group: string;
+  holdout: boolean;
+}
+
+async function readLabelled(path: string, holdout: boolean): Promise<LabelledFlow[]> {
+  const { source, decoder } = await openFileSource(path);
+  const out: LabelledFlow[] = [];
+  for await (const records of source.batches({ maxSize: 4096, maxWaitMs: 1000 })) {
+    for (const r of records) {
+      const d = decoder.decode(r);
+      const label = d.ok ? d.value.label?.trim() : undefined;
+      const c = label ? classOfLabel(label) : undefined;
+      if (d.ok && label && c) out.push({ event: d.value, y: classIndex(c), group: label, holdout });
+    }
+  }
+  return out;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function rowsOf(flows: readonly LabelledFlow[], dims: number, vectorOf: (f: LabelledFlow, i: number) => ArrayLike<number>): LabelledRows {
+  const x = new Float32Array(flows.length * dims);
+  flows.forEach((f, i) => x.set(vectorOf(f, i), i * dims));
+  return { x, y: Int32Array.from(flows, (f) => f.y), dims };
+}
+
+function holdoutReport(result: TrainResult, rows: LabelledRows, name: string): EvaluationReport {
+  const n = rows.y.length;
+  const xT = applyTransform(result.transform, rows.x);
+  const probs = predictProbabilities(result.model, xT, n, outputDims(result.transform));
+  return evaluatePredictions(rows.y, argMaxRows(probs, n, THREAT_CLASSES.length), name);
+}
+
+async function main(): Promise<void> {
+  const splitDir = args['split-dir']!;
+  if (!existsSync(join(splitDir, 'holdout.csv'))) await splitFile(args.data!, 0.2, splitDir);
+  const flows = [...(await readLabelled(join(splitDir, 'train.csv'), false)), ...(await readLabelled(join(splitDir, 'holdout.csv'), true))];
+  flows.sort((a, b) => a.event.ts - b.event.ts || cmp(a.event.srcIp, b.event.srcIp) || cmp(a.event.eventId, b.event.eventId));
+
+  const started = performance.now();
+  const intel = await loadIntelFiles({ eventTimeMs: flows[0]?.event.ts }, (m) => process.stderr.write(`${m}\n`));
+  const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel: await loadSequenceModel(), ...intel }) });
+  const v2 = flows.map((f) => pipeline.step(f.event));
+  process.stderr.write(`v2 vectors of ${flows.length} flows in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+
+  const train = flows.filter((f) => !f.holdout);
+  const test = flows.filter((f) => f.holdout);
+  const index = new Map(flows.map((f, i) => [f, i]));
+  const groups = [...new Set(train.map((f) => f.group))];
+  const cut = timeOrderedHoldout(Float64Array.from(train, (f) => f.event.ts), Int32Array.from(train, (f) => groups.indexOf(f.group)), 0.15);
+  const options = { seed: Number(args.seed), ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }) };
+
+  const layouts = [
+    { name: 'v1 (79 flow features)', dims: FLOW_VECTOR_DIMS, vectorOf: (f: LabelledFlow) => flowVector(f.event) },
+    { name: 'v2 (100: flow + 80-100)', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => v2[index.get(f)!]! },
+  ];
+  const results = [];
+  for (const layout of layouts) {
+    const trainRows = rowsOf(train, layout.dims, layout.vectorOf);
+    const t0 = performance.now();
+    const result = await trainClassifier(selectRows(trainRows, cut.train), selectRows(trainRows, cut.holdout), options);
+    const seconds = (performance.now() - t0) / 1000;
+    const report = holdoutReport(result, rowsOf(test, layout.dims, layout.vectorOf), layout.name);
+    results.push({ layout: layout.name, dims: layout.dims, bestEpoch: result.bestEpoch, trainingSeconds: seconds, report });
+    result.model.dispose();
+  }
+
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`hold-out: ${test.length} flows never trained on; training: ${cut.train.length} rows, validation ${cut.holdout.length}; seed ${args.seed}`);
+  console.log(`${pad('layout', 26)}${pad('macro-F1', 10)}${pad('benign FPR', 12)}${THREAT_CLASSES.map((c) => pad(`R ${c}`, 14)).join('')}epoch  train s`);
+  for (const r of results) {
+    const recall = THREAT_CLASSES.map((c) => pad(r.report.perClass[c].recall.toFixed(4), 14)).join('');
+    console.log(`${pad(r.layout, 26)}${pad(r.report.macroF1.toFixed(4), 10)}${pad(`${(r.report.benignFPR * 100).toFixed(2)}%`, 12)}${recall}${pad(String(r.bestEpoch), 7)}${r.trainingSeconds.toFixed(0)}`);
+  }
+  const [v1r, v2r] = results;
+  console.log(`macro-F1 v2 - v1: ${((v2r!.report.macroF1 - v1r!.report.macroF1) * 100).toFixed(2)} points`);
+  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
+}
+
+await main();
