@@ -6,7 +6,9 @@
  *   source ──batches──▶ decode (flows and security events) ──▶ dead-letter bad input
  *          ──▶ record events (offline store, for backfill)
  *          ──▶ restore source states (state store) ──▶ featurize (one FeaturePipeline, 100 dims)
- *          ──▶ save source states ──▶ evict idle sources ──▶ write feature lines ──▶ acknowledge
+ *          ──▶ score flows (model) ──▶ learn from confident verdicts (feature 83)
+ *          ──▶ save source states ──▶ record scored vectors + verdicts (offline store)
+ *          ──▶ evict idle sources ──▶ write feature lines ──▶ acknowledge
  *
  * The pipeline holds the per-source and global group states across batches, so events are
  * featurized strictly in source order (concatMap, one batch in flight: pullBatches). The same
@@ -21,7 +23,12 @@ import type { Decoder, RecordSource } from '../src/sources/record.js';
 import { acknowledge } from '../src/stages/acknowledge.js';
 import { decodeBatch } from '../src/stages/decode-batch.js';
 import type { EventBatch } from '../src/stages/event-batch.js';
+import { ConfigError } from '../src/errors/vigil-error.js';
 import { featurize } from '../src/stages/featurize.js';
+import { learnFromVerdicts } from '../src/stages/learn-from-verdicts.js';
+import { recordScoredVectors } from '../src/stages/record-scored-vectors.js';
+import type { ModelProvider } from '../src/stages/score.js';
+import { scoreVectors } from '../src/stages/score-vectors.js';
 import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
 import { evictIdleSources, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../src/stages/source-states.js';
@@ -47,26 +54,44 @@ export interface FeaturesTopologyOptions {
   idleMs?: number;
   /** Counts of the state stages, for a run summary. */
   counters?: SourceStateCounters;
-  /** Where events are recorded for backfill; none for a backfill itself. */
+  /** Where events are recorded for backfill (none for a backfill itself), and scored vectors. */
   offline?: OfflineStore;
+  /** Scores flows; its confident verdicts teach feature 83. None: vectors only. */
+  models?: ModelProvider;
+  /** Least top probability of a verdict that teaches feature 83 (default 0.9). */
+  minLearnConfidence?: number;
 }
 
+export const MIN_LEARN_CONFIDENCE_DEFAULT = 0.9;
+
 const passThrough = async (batch: EventBatch): Promise<EventBatch> => batch;
+const unchanged = (batch: EventBatch): EventBatch => batch;
 
 export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBatch> {
   const store = o.stateStore;
+  const models = o.models;
   const counters = o.counters ?? sourceStateCounters();
+  if (models && o.batch.maxSize > o.pipeline.outcomeLag) {
+    // A verdict must be known before its outcome falls due, or replays would learn at other steps.
+    throw new ConfigError(`features topology: batch size ${o.batch.maxSize} exceeds the pipeline's outcome lag ${o.pipeline.outcomeLag}`);
+  }
   return pullBatches(o.source.batches(o.batch), (records$) =>
-    records$.pipe(
-      map(decodeBatch(o.decoder)),
-      concatMap(routeBadInput(o.deadLetters)),
-      concatMap(o.offline ? recordEvents(o.offline) : passThrough),
-      concatMap(store ? restoreSourceStates(store, o.pipeline, counters) : passThrough),
-      map(featurize(o.pipeline)),
-      concatMap(store ? saveSourceStates(store, o.pipeline, counters) : passThrough),
-      map(evictIdleSources(o.pipeline, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs, counters)),
-      concatMap(writeFeatureVectors(o.vectors)),
-      tap<EventBatch>(acknowledge(o.source)),
-    ),
+    records$
+      .pipe(
+        map(decodeBatch(o.decoder)),
+        concatMap(routeBadInput(o.deadLetters)),
+        concatMap(o.offline ? recordEvents(o.offline) : passThrough),
+        concatMap(store ? restoreSourceStates(store, o.pipeline, counters) : passThrough),
+        map(featurize(o.pipeline)),
+        map(models ? scoreVectors(models) : unchanged),
+        map(models ? learnFromVerdicts(o.pipeline, o.minLearnConfidence ?? MIN_LEARN_CONFIDENCE_DEFAULT) : unchanged),
+      )
+      .pipe(
+        concatMap(store ? saveSourceStates(store, o.pipeline, counters) : passThrough),
+        concatMap(o.offline && models ? recordScoredVectors(o.offline) : passThrough),
+        map(evictIdleSources(o.pipeline, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs, counters)),
+        concatMap(writeFeatureVectors(o.vectors)),
+        tap<EventBatch>(acknowledge(o.source)),
+      ),
   );
 }

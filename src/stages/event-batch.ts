@@ -1,3 +1,4 @@
+import type { Verdict } from '../events/verdict.js';
 import type { InputEvent } from '../sources/file-source.js';
 import type { Accepted, DecodedBatch } from './decoded-batch.js';
 
@@ -7,4 +8,8 @@ export type AcceptedInputEvent = Accepted<InputEvent>;
 export interface EventBatch extends DecodedBatch<InputEvent> {
   /** Feature-version-2 vectors, flat (accepted.length × 100), all finite. */
   vectors?: Float64Array;
+  /** The pipeline's step count of the first accepted event (event i is step firstSeq + i). */
+  firstSeq?: number;
+  /** Per accepted event, its verdict; undefined where not scored (security events are not flows). */
+  verdicts?: (Verdict | undefined)[];
 }

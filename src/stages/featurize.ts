@@ -8,8 +8,9 @@ import type { EventBatch } from './event-batch.js';
  */
 export function featurize(pipeline: FeaturePipeline): (batch: EventBatch) => EventBatch {
   return (batch) => {
+    const firstSeq = pipeline.stepped;
     const vectors = new Float64Array(batch.accepted.length * V2_DIMS);
     batch.accepted.forEach((a, i) => vectors.set(pipeline.step(a.event), i * V2_DIMS));
-    return { ...batch, vectors };
+    return { ...batch, vectors, firstSeq };
   };
 }

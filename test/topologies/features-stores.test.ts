@@ -107,6 +107,38 @@ describe('features topology with an offline store: backfill', () => {
     }
   });
 
+  it('with a model: records each flow\'s scored vector and verdict, and the backfill, scoring too, still gives identical vectors', async () => {
+    const db = randomDatabase();
+    databases.push(db);
+    const offline = `${CLICKHOUSE_URL}/${db}`;
+    const streamed = join(inputs.dir, 'streamed-scored.jsonl');
+    const backfilled = join(inputs.dir, 'backfilled-scored.jsonl');
+    // Batches smaller than the outcome lag, and of another size in the backfill.
+    const live = await runFeatures(options(streamed, { offline, model: 'v1', batchSize: 50 }));
+    await runFeatures(options(backfilled, { inputs: [], replay: { offline }, model: 'v1', batchSize: 64 }));
+    const a = linesOf(streamed);
+    expect(linesOf(backfilled)).toEqual(a);
+
+    const store = await openOfflineStore(offline);
+    try {
+      expect(await store.count('feature_vectors')).toBe(flows.length);
+      expect(await store.count('verdicts')).toBe(flows.length);
+      const byEvent = new Map(a.map((l) => [l.eventId, l.vector]));
+      let checked = 0;
+      for await (const rows of store.scan('feature_vectors')) {
+        for (const row of rows) {
+          expect(row.modelVersion).toBe('v1');
+          expect(Array.from(row.vector)).toEqual(byEvent.get(row.eventId));
+          checked++;
+        }
+      }
+      expect(checked).toBe(flows.length);
+      expect(live.events).toBeGreaterThan(flows.length);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('backfills one source only with --key, through the same code', async () => {
     const db = randomDatabase();
     databases.push(db);

@@ -5,6 +5,9 @@ import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { featuresTopology } from '../../../topologies/features.js';
 import { loadSequenceModel, SEQUENCE_MODEL_DIR } from '../../features/behavioral/sequence-model.js';
 import { FeaturePipeline, type GlobalCheckpoint } from '../../features/pipeline.js';
+import { initBackend } from '../../inference/backend.js';
+import { loadClassifier, type Classifier } from '../../inference/classifier.js';
+import { resolveModelDir } from '../../registry/resolve-model.js';
 import { createDlqWriter } from '../../sinks/dlq-file.js';
 import { createOfflineEventDecoder, openOfflineEventSource } from '../../sources/offline-event-source.js';
 import { sourceStateCounters, type SourceStateCounters } from '../../stages/source-states.js';
@@ -42,6 +45,8 @@ export interface FeaturesRunOptions {
   instance?: string;
   /** Sources idle longer than this leave memory (event time, ms). */
   idleMs?: number;
+  /** Score flows with this model (directory or registry version); its confident verdicts teach feature 83. */
+  model?: string;
   /** Feature lines: a file, or '-' for stdout. */
   out: string;
   dlq: string | null;
@@ -119,6 +124,14 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     const sequenceModel = await loadSequenceModel(o.sequenceModel ?? SEQUENCE_MODEL_DIR);
     const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, ...intel }) });
     const instance = globalEntity(o.instance ?? 'default');
+    let classifier: Classifier | null = null;
+    if (o.model !== undefined) {
+      await initBackend('auto');
+      classifier = await loadClassifier(resolveModelDir(o.model));
+      classifier.warmUp();
+      log.info({ model: classifier.version }, 'scoring flows');
+    }
+    const scoring = classifier;
     if (state) {
       const [checkpoint] = await state.store.load([instance]);
       if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states[0] as GlobalCheckpoint);
@@ -132,6 +145,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       ...(o.idleMs !== undefined && { idleMs: o.idleMs }),
       ...(state && { stateStore: state.store }),
       ...(offline && { offline }),
+      ...(scoring && { models: { current: () => scoring } }),
     };
     const opened = replayStore
       ? [{ source: openOfflineEventSource(replayStore, { name: `replay:${o.replay!.offline}`, ...(o.replay!.range && { range: o.replay!.range }) }), decoder: createOfflineEventDecoder(), format: 'offline-events', close: async () => {} }]
@@ -155,6 +169,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     }
     if (state) await state.store.save([{ entity: instance, snapshot: { layout: pipeline.layout, states: [pipeline.globalCheckpoint()], lastTs: 0 } }]);
     sources = pipeline.sourceCount;
+    scoring?.dispose();
   } finally {
     await vectors.close();
     await deadLetters.close();
@@ -202,6 +217,7 @@ interface CommonFlags {
   keyPrefix?: string;
   instance?: string;
   idleMs?: number;
+  model?: string;
   batchSize: number;
   batchWaitMs: number;
   json?: boolean;
@@ -219,6 +235,7 @@ function withCommonOptions(command: Command): Command {
     .option('--key-prefix <prefix>', `state key prefix (default ${SOURCE_STATE_DEFAULTS.keyPrefix})`)
     .option('--instance <name>', 'names this process\'s checkpoint of the global (graph) states (default "default")')
     .option('--idle-ms <ms>', `sources idle this long (event time) leave memory (default ${SOURCE_STATE_DEFAULTS.ttlMs}, the state TTL)`, positiveInt)
+    .option('--model <dir|version>', 'also score flows with this model: with --offline, the scored vectors and verdicts are recorded (what the training collector joins labels with); confident verdicts teach feature 83')
     .option('--batch-size <n>', 'micro-batch size', positiveInt, 256)
     .option('--batch-wait-ms <ms>', 'longest a micro-batch waits to fill', nonNegativeInt, 20)
     .option('--json', 'print the run summary as one JSON object');
@@ -238,6 +255,7 @@ async function runAndPrint(f: CommonFlags, source: Pick<FeaturesRunOptions, 'inp
     ...(f.keyPrefix !== undefined && { keyPrefix: f.keyPrefix }),
     ...(f.instance !== undefined && { instance: f.instance }),
     ...(f.idleMs !== undefined && { idleMs: f.idleMs }),
+    ...(f.model !== undefined && { model: f.model }),
     batchSize: f.batchSize,
     batchWaitMs: f.batchWaitMs,
   });
