@@ -5,7 +5,12 @@
  * topic, and reports events/s from the first send to the last verdict, and per-event latency
  * from just before its produce request was sent to the moment its verdict was read back.
  *
- *   npm run bench:kafka [-- --events 20000 --rate 0 --partitions 4 --batch-size 256 --backlog]
+ *   npm run bench:kafka [-- --events 20000 --rate 0 --partitions 4 --batch-size 256 --backlog
+ *                          --delivery exactly-once|at-least-once --redis redis://127.0.0.1:6379]
+ *
+ * --delivery is serve's (default exactly-once: one transaction per micro-batch; the verdict
+ * reader here reads read_committed). Per-IP state goes to the in-memory store, or to Redis
+ * with --redis (keys under vigil-bench:<run>:, deleted afterwards).
  *
  * --backlog produces every flow before the pipeline starts, so events/s is the pipeline's
  * capacity (a producer in this process caps the live figure). Live, --rate 0 sends as fast as the broker takes it: latency then measures the backlog, not the
@@ -17,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
+import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { DEMO_SAMPLE } from '../src/cli/commands/detect.js';
 import { startServe } from '../src/cli/run-serve.js';
@@ -40,6 +46,8 @@ const { values } = parseArgs({
     'batch-wait-ms': { type: 'string', default: '20' },
     backend: { type: 'string', default: 'auto' },
     backlog: { type: 'boolean', default: false },
+    delivery: { type: 'string', default: 'exactly-once' },
+    redis: { type: 'string' },
   },
 });
 const M = Number(values.events);
@@ -83,11 +91,27 @@ async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
   }
 }
 
+/** Deletes the state keys this run wrote. */
+async function deleteBenchKeys(url: string): Promise<void> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await client.quit();
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const run = randomBytes(4).toString('hex');
 const topics = { flows: `vigil-bench-flows-${run}`, verdicts: `vigil-bench-verdicts-${run}`, dlq: `vigil-bench-dlq-${run}` };
 const kafka = createKafka({ brokers, clientId: 'vigil-bench' });
+const keyPrefix = `vigil-bench:${run}:`;
 const records = await benchRecords();
 await ensureTopics(kafka, [
   { topic: topics.flows, partitions },
@@ -99,7 +123,8 @@ const sentAt = new Map<string, number>();
 const e2e = new LatencyRecorder();
 let received = 0;
 let lastReceivedAt = 0;
-const reader = kafka.consumer({ groupId: `vigil-bench-reader-${run}`, maxWaitTimeInMs: 10 });
+// read_committed: with exactly-once delivery a verdict counts once its transaction committed.
+const reader = kafka.consumer({ groupId: `vigil-bench-reader-${run}`, maxWaitTimeInMs: 10, readUncommitted: false });
 await reader.connect();
 await reader.subscribe({ topics: [topics.verdicts], fromBeginning: true });
 await reader.run({
@@ -149,12 +174,17 @@ const startServing = (): ReturnType<typeof startServe> =>
       batchSize: Number(values['batch-size']),
       batchWaitMs: Number(values['batch-wait-ms']),
       backend: values.backend,
+      delivery: values.delivery,
+      ...(values.redis ? { redis: values.redis, keyPrefix } : {}),
     }),
     { kafka },
   );
 
 const mode = backlog ? 'backlog (all produced first)' : `live, rate ${rate > 0 ? `${rate}/s` : 'max'}`;
-console.log(`bench/kafka: ${M} flows, ${partitions} partitions, batch ${values['batch-size']}, ${mode}, brokers ${brokers.join(',')}`);
+console.log(
+  `bench/kafka: ${M} flows, ${partitions} partitions, batch ${values['batch-size']}, ${mode}, delivery ${values.delivery}, ` +
+    `state ${values.redis ? `redis ${values.redis}` : 'in memory'}, brokers ${brokers.join(',')}`,
+);
 let producedSeconds: number;
 let serve: Awaited<ReturnType<typeof startServe>>;
 let firstAt: number;
@@ -174,6 +204,7 @@ const seconds = (lastReceivedAt - firstAt) / 1000;
 const result = await serve.stop();
 await reader.disconnect();
 await deleteTopics(kafka, Object.values(topics));
+if (values.redis) await deleteBenchKeys(values.redis);
 
 const { p50, p99, max } = e2e.summary();
 console.log(`verdicts read back ${received} of ${M}${received < M ? ' (timed out after 120 s)' : ''}`);
@@ -182,5 +213,9 @@ console.log(`end to end: ${(received / seconds).toFixed(0)} events/s over ${seco
 console.log(`latency produce -> verdict read${backlog ? ' (includes the wait in the backlog)' : ''}: p50 ${p50.toFixed(1)} ms  p99 ${p99.toFixed(1)} ms  max ${max.toFixed(1)} ms`);
 console.log(
   `in the pipeline (record read -> verdict scored): p50 ${result.latencyMs.p50.toFixed(1)} ms  p99 ${result.latencyMs.p99.toFixed(1)} ms; model ${result.model}, backend ${result.backend}`,
+);
+console.log(
+  `delivery ${result.delivery}${result.transactions ? ` (${result.transactions.commits} transactions, ${result.transactions.discards} stale batches dropped)` : ''}; ` +
+    `state ${result.state.store}: ${result.state.applied} applied, ${result.state.skipped} skipped`,
 );
 console.log(`heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);

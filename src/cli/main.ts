@@ -3,8 +3,9 @@ import { VigilError } from '../errors/vigil-error.js';
 import { logger } from '../telemetry/logger.js';
 import { registerDetect } from './commands/detect.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerLearn } from './commands/learn.js';
 import { registerModels } from './commands/models.js';
-import { registerFeatures } from './commands/features.js';
+import { registerBackfill, registerFeatures } from './commands/features.js';
 import { registerServe } from './commands/serve.js';
 import { registerSplit } from './commands/split.js';
 import { registerTrain } from './commands/train.js';
@@ -19,7 +20,9 @@ registerEvaluate(program);
 registerSplit(program);
 registerModels(program);
 registerFeatures(program);
+registerBackfill(program);
 registerServe(program);
+registerLearn(program);
 
 try {
   await program.parseAsync(process.argv);

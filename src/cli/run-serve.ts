@@ -11,9 +11,22 @@
  *      close, and the final result is returned. A topology failure takes the same path and
  *      rejects with the failure.
  * Output is keyed by source IP: the verdict sink keys each verdict by srcIp.
+ *
+ * Delivery (settings.delivery):
+ *   - exactly-once (default): each micro-batch's verdicts, dead letters and input offsets
+ *     commit in one Kafka transaction (src/kafka/transactional-output.ts); verdict readers
+ *     use isolation read_committed.
+ *   - at-least-once: verdicts and dead letters are written (acks=-1), then the offsets are
+ *     committed by the consumer; a crash between the two repeats verdicts.
+ * Per-IP state (baseline_features, in Redis with --redis, else in memory) is folded before the
+ * batch commits, one update per record with its (partition, offset): a redelivered record is
+ * skipped, so state is effectively-once in both modes.
  */
+import { hostname } from 'node:os';
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import type { Kafka } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { BASELINE_FAMILY } from '../aggregate/baseline-features.js';
 import { detectTopology } from '../../topologies/detect.js';
 import { inputFormat, verdictFormat, type ServeSettings } from '../config/serve-settings.js';
 import { initBackend } from '../inference/backend.js';
@@ -24,7 +37,16 @@ import { openKafkaDeadLetterSink, type KafkaDeadLetterSink } from '../kafka/dead
 import { openKafkaFlowSource } from '../kafka/kafka-flow-source.js';
 import type { KafkaSource, KafkaStopReport } from '../kafka/kafka-source.js';
 import type { TopicPartition } from '../kafka/offset-ledger.js';
-import { openKafkaVerdictSink, type KafkaVerdictSink } from '../kafka/verdict-sink.js';
+import { openKafkaVerdictSink } from '../kafka/verdict-sink.js';
+import { openTransactionalOutput, type TransactionalOutput } from '../kafka/transactional-output.js';
+import { VigilError } from '../errors/vigil-error.js';
+import { commitTransaction } from '../stages/commit-transaction.js';
+import type { FlowBatch } from '../stages/flow-batch.js';
+import type { DeadLetterSink } from '../stages/route-bad-input.js';
+import type { VerdictSink } from '../sinks/verdict-jsonl.js';
+import { MemoryOnlineStore } from '../store/memory/memory-online-store.js';
+import type { OnlineStore } from '../store/online-store.js';
+import { RedisOnlineStore } from '../store/redis/redis-online-store.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { RegistryModelProvider } from '../registry/registry-model-provider.js';
 import type { ModelProvider } from '../stages/score.js';
@@ -42,12 +64,28 @@ export interface ServeProgress {
   /** Events scored since the previous report, per second. */
   eventsPerSecond: number;
   assignment: TopicPartition[];
+  /** State updates applied and skipped so far. */
+  stateApplied: number;
+  stateSkipped: number;
+}
+
+/** What the online store did with the state updates of a serve run. */
+export interface ServeStateReport {
+  store: 'redis' | 'memory';
+  keyPrefix: string;
+  /** Updates folded in, and updates skipped as already applied (redelivered records). */
+  applied: number;
+  skipped: number;
 }
 
 export interface ServeResult extends DetectReport {
   model: string;
   backend: string;
   groupId: string;
+  delivery: ServeSettings['delivery'];
+  /** Exactly-once: the transactional id, transactions committed and stale batches dropped. */
+  transactions?: { transactionalId: string; commits: number; discards: number };
+  state: ServeStateReport;
   deadLetterReasons: Record<string, number>;
   topics: EnsureTopicsReport;
   stop: KafkaStopReport;
@@ -98,6 +136,31 @@ async function openModels(spec: string | undefined): Promise<ModelProvider & { c
   return { current: () => classifier, close: () => classifier.dispose() };
 }
 
+/** A service serve needs at startup does not answer. */
+export class ServeStartError extends VigilError {}
+
+/** Redis calls fail (retriably) after this long instead of waiting for a lost server. */
+const REDIS_COMMAND_TIMEOUT_MS = 5_000;
+
+/** The online store for per-IP state: Redis when a URL is set (checked with a PING), else in memory. */
+async function openStateStore(s: ServeSettings): Promise<{ store: OnlineStore; kind: 'redis' | 'memory'; close(): Promise<void> }> {
+  const families = [BASELINE_FAMILY];
+  if (!s.redis) return { store: new MemoryOnlineStore({ keyPrefix: s.keyPrefix, families }), kind: 'memory', close: async () => undefined };
+  const client = new Redis(s.redis, { maxRetriesPerRequest: 2, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    client.disconnect();
+    throw new ServeStartError(`the Redis at ${s.redis} does not answer (is it up?)`, { retriable: true, cause: err });
+  }
+  return {
+    store: new RedisOnlineStore({ client, keyPrefix: s.keyPrefix, families }),
+    kind: 'redis',
+    close: async () => void (await client.quit()),
+  };
+}
+
 /** Starts serving; resolves once the group is joined and the topology runs. */
 export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promise<ServeHandle> {
   const backend = await initBackend(s.backend);
@@ -112,15 +175,42 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   ]);
 
   const opened: { what: string; close: () => Promise<void> }[] = [];
-  let verdicts: KafkaVerdictSink;
-  let deadLetters: KafkaDeadLetterSink;
+  let verdicts: VerdictSink;
+  let deadLetters: DeadLetterSink & { counts(): Record<string, number> };
   let source: KafkaSource;
   let decoder: Decoder<FlowEvent>;
+  let acknowledge: ((batch: FlowBatch) => Promise<void>) | undefined;
+  let transactions: (() => NonNullable<ServeResult['transactions']>) | undefined;
+  let output: TransactionalOutput | undefined;
+  let state: Awaited<ReturnType<typeof openStateStore>>;
+  const exactlyOnce = s.delivery === 'exactly-once';
   try {
-    verdicts = await openKafkaVerdictSink(kafka, { topic: s.verdictTopic, format: verdictFormat(s) });
-    opened.push({ what: 'verdict sink', close: () => verdicts.close() });
-    deadLetters = await openKafkaDeadLetterSink(kafka, { topic: s.dlqTopic, rawEncoding: s.format === 'json' ? 'utf8' : 'base64' });
-    opened.push({ what: 'dead-letter sink', close: () => deadLetters.close() });
+    state = await openStateStore(s);
+    opened.push({ what: 'state store', close: () => state.close() });
+    if (exactlyOnce) {
+      const transactionalId = s.transactionalId ?? `${s.groupId}-${hostname()}-${process.pid}`;
+      output = await openTransactionalOutput(kafka, {
+        transactionalId,
+        groupId: s.groupId,
+        verdictTopic: s.verdictTopic,
+        dlqTopic: s.dlqTopic,
+        verdictFormat: verdictFormat(s),
+        rawEncoding: s.format === 'json' ? 'utf8' : 'base64',
+        transactionTimeoutMs: s.transactionTimeoutMs,
+      });
+      const opened_ = output;
+      opened.push({ what: 'transactional output', close: () => opened_.close() });
+      ({ verdicts, deadLetters } = output);
+      transactions = () => ({ transactionalId, ...opened_.stats() });
+      log.info({ transactionalId }, 'exactly-once delivery: one transaction per micro-batch');
+    } else {
+      const verdictSink = await openKafkaVerdictSink(kafka, { topic: s.verdictTopic, format: verdictFormat(s) });
+      opened.push({ what: 'verdict sink', close: () => verdictSink.close() });
+      const dlqSink = await openKafkaDeadLetterSink(kafka, { topic: s.dlqTopic, rawEncoding: s.format === 'json' ? 'utf8' : 'base64' });
+      opened.push({ what: 'dead-letter sink', close: () => dlqSink.close() });
+      verdicts = verdictSink;
+      deadLetters = dlqSink;
+    }
     ({ source, decoder } = await openKafkaFlowSource(kafka, {
       topics: s.inputTopics,
       groupId: s.groupId,
@@ -128,14 +218,16 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       fromBeginning: s.startFrom === 'earliest',
       sessionTimeoutMs: s.sessionTimeoutMs,
       heartbeatIntervalMs: s.heartbeatIntervalMs,
+      commits: exactlyOnce ? 'transaction' : 'group',
     }));
+    if (output) acknowledge = commitTransaction(source, output);
   } catch (err) {
     await closeAll(opened);
     models.close();
     throw err;
   }
-
   const summary = new DetectSummary();
+  const stateCounts = { applied: 0, skipped: 0 };
   const startedAt = performance.now();
   let previous = { at: startedAt, events: 0 };
   const progress = (): ServeProgress => {
@@ -148,6 +240,8 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       deadLettered,
       eventsPerSecond: elapsed > 0 ? (events - previous.events) / elapsed : 0,
       assignment: source.stats().assignment,
+      stateApplied: stateCounts.applied,
+      stateSkipped: stateCounts.skipped,
     };
     previous = { at: now, events };
     return snapshot;
@@ -162,8 +256,14 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       verdicts,
       models,
       batch: { maxSize: s.batchSize, maxWaitMs: s.batchWaitMs },
+      state: state.store,
+      acknowledge,
     }).pipe(
-      tap((batch) => summary.observe(batch)),
+      tap((batch) => {
+        summary.observe(batch);
+        stateCounts.applied += batch.state?.applied ?? 0;
+        stateCounts.skipped += batch.state?.skipped ?? 0;
+      }),
       defaultIfEmpty(null),
     ),
   );
@@ -204,6 +304,9 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       model,
       backend,
       groupId: s.groupId,
+      delivery: s.delivery,
+      ...(transactions ? { transactions: transactions() } : {}),
+      state: { store: state.kind, keyPrefix: s.keyPrefix, ...stateCounts },
       deadLetterReasons: deadLetters.counts(),
       topics,
       stop: stopReport,
@@ -235,7 +338,9 @@ export function formatServeProgress(p: ServeProgress): string {
 export function formatServeResult(r: ServeResult): string {
   const reasons = Object.entries(r.deadLetterReasons).map(([k, v]) => `${k}: ${v}`).join(', ');
   return [
-    `model ${r.model} (backend ${r.backend})  group ${r.groupId}`,
+    `model ${r.model} (backend ${r.backend})  group ${r.groupId}  delivery ${r.delivery}` +
+      (r.transactions ? ` (transactional id ${r.transactions.transactionalId}: ${r.transactions.commits} committed, ${r.transactions.discards} stale batch(es) dropped)` : ''),
+    `state (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.applied} update(s) applied, ${r.state.skipped} skipped as already applied`,
     `records ${r.records}  events scored ${r.events}  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
     `throughput ${r.eventsPerSecond.toFixed(0)} events/s over ${r.seconds.toFixed(2)} s`,
     `latency per event p50 ${r.latencyMs.p50.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms  max ${r.latencyMs.max.toFixed(2)} ms`,

@@ -8,12 +8,22 @@ import { ConfigError } from '../errors/vigil-error.js';
 import { TopicNameSchema } from '../kafka/settings.js';
 import type { ValueFormat } from '../kafka/settings.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../inference/backend.js';
-import { KAFKA_SOURCE_DEFAULTS } from '../kafka/settings.js';
+import { KAFKA_SOURCE_DEFAULTS, KAFKA_TRANSACTION_DEFAULTS } from '../kafka/settings.js';
+import { ONLINE_STORE_DEFAULTS } from '../store/online-store.js';
 
 export const SERVE_FORMATS = ['json', 'avro', 'confluent-avro'] as const;
 export type ServeFormat = (typeof SERVE_FORMATS)[number];
 
 export const START_POSITIONS = ['earliest', 'latest'] as const;
+
+/**
+ * exactly-once: verdicts, dead letters and input offsets of a micro-batch in one Kafka
+ * transaction (readers use isolation read_committed); at-least-once: plain acks=-1 writes, then
+ * a consumer commit (a crash re-delivers, so verdicts may repeat). Per-IP state is
+ * effectively-once in both (the store skips positions it applied).
+ */
+export const DELIVERY_MODES = ['exactly-once', 'at-least-once'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 
 export const SERVE_DEFAULTS = {
   brokers: ['127.0.0.1:9092'],
@@ -41,6 +51,11 @@ export const SERVE_DEFAULTS = {
   sessionTimeoutMs: KAFKA_SOURCE_DEFAULTS.sessionTimeoutMs,
   heartbeatIntervalMs: KAFKA_SOURCE_DEFAULTS.heartbeatIntervalMs,
   backend: 'auto' as BackendPreference,
+  delivery: 'exactly-once' as DeliveryMode,
+  /** See KAFKA_TRANSACTION_DEFAULTS.transactionTimeoutMs. */
+  transactionTimeoutMs: KAFKA_TRANSACTION_DEFAULTS.transactionTimeoutMs,
+  /** Prefix of the online store's keys (`<prefix>baseline_features:<src_ip>`). */
+  keyPrefix: ONLINE_STORE_DEFAULTS.keyPrefix,
 };
 
 /** Where each setting can be given, so an error message says what to change. */
@@ -62,6 +77,11 @@ export const SERVE_SETTING_SOURCES: Record<string, { flag: string; env?: string 
   sessionTimeoutMs: { flag: '--session-timeout-ms' },
   heartbeatIntervalMs: { flag: '--heartbeat-interval-ms' },
   backend: { flag: '--backend' },
+  delivery: { flag: '--delivery', env: 'VIGIL_DELIVERY' },
+  transactionalId: { flag: '--transactional-id', env: 'VIGIL_TRANSACTIONAL_ID' },
+  transactionTimeoutMs: { flag: '--transaction-timeout-ms' },
+  redis: { flag: '--redis', env: 'VIGIL_REDIS_URL' },
+  keyPrefix: { flag: '--key-prefix', env: 'VIGIL_KEY_PREFIX' },
 };
 
 const brokerAddress = z.string().regex(/^[^\s:/,]+:\d{1,5}$/, { error: 'write each broker as host:port, e.g. 127.0.0.1:9092' });
@@ -87,6 +107,12 @@ export const ServeSettingsSchema = z
     sessionTimeoutMs: positiveInt.default(SERVE_DEFAULTS.sessionTimeoutMs),
     heartbeatIntervalMs: positiveInt.default(SERVE_DEFAULTS.heartbeatIntervalMs),
     backend: z.enum(BACKEND_PREFERENCES as [BackendPreference, ...BackendPreference[]], { error: `use one of ${BACKEND_PREFERENCES.join(', ')}` }).default(SERVE_DEFAULTS.backend),
+    delivery: z.enum(DELIVERY_MODES, { error: `use ${DELIVERY_MODES.join(' or ')}` }).default(SERVE_DEFAULTS.delivery),
+    /** Unset: one made from the group, host and pid (unique, but a restart cannot fence its predecessor). */
+    transactionalId: z.string().min(1).optional(),
+    transactionTimeoutMs: positiveInt.default(SERVE_DEFAULTS.transactionTimeoutMs),
+    redis: z.string().regex(/^rediss?:\/\//, { error: 'write the Redis address as a URL, e.g. redis://127.0.0.1:6379' }).optional(),
+    keyPrefix: z.string().default(SERVE_DEFAULTS.keyPrefix),
   })
   .refine((s) => new Set(s.inputTopics).size === s.inputTopics.length, { path: ['inputTopics'], error: 'list each input topic once' })
   // Writing verdicts or dead letters back to an input topic would feed the detector its own output.
@@ -100,6 +126,15 @@ export const ServeSettingsSchema = z
   .refine((s) => s.format !== 'confluent-avro' || s.verdictSchemaId !== undefined, {
     path: ['verdictSchemaId'],
     error: 'confluent-avro verdicts carry a schema id in every record: set it',
+  })
+  .refine((s) => s.delivery === 'exactly-once' || s.transactionalId === undefined, {
+    path: ['transactionalId'],
+    error: 'only exactly-once delivery uses a transactional id: drop it or set --delivery exactly-once',
+  })
+  // The store keeps the last applied offset per partition number, not per topic.
+  .refine((s) => s.redis === undefined || s.inputTopics.length === 1, {
+    path: ['redis'],
+    error: 'effectively-once state in Redis needs exactly one input topic (offsets are kept per partition): run one serve per input topic',
   })
   .refine((s) => s.heartbeatIntervalMs < s.sessionTimeoutMs, {
     path: ['heartbeatIntervalMs'],

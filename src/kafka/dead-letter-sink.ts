@@ -3,7 +3,7 @@ import { deadLetterLine, reasonCode } from '../sinks/dlq-file.js';
 import { formatPosition, type BadInput } from '../sources/record.js';
 import type { DeadLetterSink } from '../stages/route-bad-input.js';
 import { KafkaDeadLetterSchema, parseSettings, type KafkaDeadLetterOptions } from './settings.js';
-import { startTopicProducer } from './topic-producer.js';
+import { startTopicProducer, type KeyedRecord } from './topic-producer.js';
 
 /** Headers on every dead letter, for routing and counting without parsing the value. */
 export const DEAD_LETTER_HEADERS = {
@@ -28,6 +28,40 @@ export interface KafkaDeadLetterSinkDeps {
   now?: () => Date;
 }
 
+/** The dead-letter records of `items` (see openKafkaDeadLetterSink), written at `at`. */
+export function deadLetterRecords(items: readonly BadInput[], at: Date, rawEncoding: 'utf8' | 'base64'): KeyedRecord[] {
+  return items.map((item) => {
+    const source = formatPosition(item.position);
+    return {
+      key: source,
+      value: deadLetterLine(item, at).slice(0, -1),
+      headers: {
+        [DEAD_LETTER_HEADERS.reasonCode]: reasonCode(item.reason),
+        [DEAD_LETTER_HEADERS.source]: source,
+        [DEAD_LETTER_HEADERS.rawEncoding]: rawEncoding,
+      },
+    };
+  });
+}
+
+/** Dead letters per reason code, added as the topic acknowledges them. */
+export class DeadLetterCounts {
+  readonly #perCode = new Map<string, number>();
+  total = 0;
+
+  add(records: readonly KeyedRecord[]): void {
+    for (const r of records) {
+      const code = r.headers?.[DEAD_LETTER_HEADERS.reasonCode] ?? 'unknown';
+      this.#perCode.set(code, (this.#perCode.get(code) ?? 0) + 1);
+    }
+    this.total += records.length;
+  }
+
+  counts(): Record<string, number> {
+    return Object.fromEntries(this.#perCode);
+  }
+}
+
 /**
  * Bad input to a dead-letter topic. Each record is keyed by its source position and its
  * value is the same JSON envelope as a line of the file DLQ (see deadLetterLine):
@@ -40,34 +74,18 @@ export async function openKafkaDeadLetterSink(kafka: Kafka, options: KafkaDeadLe
   const s = parseSettings(KafkaDeadLetterSchema, options, 'kafka dead-letter sink');
   const now = deps.now ?? (() => new Date());
   const producer = await startTopicProducer(kafka, s, 'dead-letter sink');
-  const perCode = new Map<string, number>();
-  let total = 0;
+  const counts = new DeadLetterCounts();
   return {
     topic: s.topic,
     get total() {
-      return total;
+      return counts.total;
     },
-    counts: () => Object.fromEntries(perCode),
+    counts: () => counts.counts(),
     async write(items: readonly BadInput[]) {
-      const at = now();
-      const codes = items.map((item) => reasonCode(item.reason));
-      await producer.send(
-        items.map((item, i) => {
-          const source = formatPosition(item.position);
-          return {
-            key: source,
-            value: deadLetterLine(item, at).slice(0, -1),
-            headers: {
-              [DEAD_LETTER_HEADERS.reasonCode]: codes[i] as string,
-              [DEAD_LETTER_HEADERS.source]: source,
-              [DEAD_LETTER_HEADERS.rawEncoding]: s.rawEncoding,
-            },
-          };
-        }),
-      );
+      const records = deadLetterRecords(items, now(), s.rawEncoding);
+      await producer.send(records);
       // Counted once acknowledged: the counts say what the topic holds.
-      for (const code of codes) perCode.set(code, (perCode.get(code) ?? 0) + 1);
-      total += items.length;
+      counts.add(records);
     },
     close: () => producer.close(),
   };

@@ -32,6 +32,11 @@
  * Records handed out before a rebalance and not yet committed are read again afterwards, by
  * this member or the new owner: duplicates, never gaps.
  *
+ * Transactional commits (`commits: 'transaction'`). The source never commits; the pipeline
+ * calls `commitTransactionally(last, commit)` in place of markDurable: `commit` gets the
+ * offsets to send inside the transaction that holds the batch's outputs (or `stale`: drop the
+ * outputs, a rebalance is making the group read those records again). Every REBALANCING and GROUP_JOIN makes the batches handed out so far stale.
+ *
  * Shutdown. `stop()` stops handing out batches (batches() ends), drops the buffer, waits up to
  * `drainTimeoutMs` for the batches in the pipeline to become durable, commits, then leaves the
  * group and disconnects.
@@ -51,7 +56,7 @@ import {
   type KafkaError,
 } from './errors.js';
 import { toRawRecord, type KafkaRawRecord } from './kafka-record.js';
-import { OffsetLedger, type PartitionOffset, type TopicPartition } from './offset-ledger.js';
+import { OffsetLedger, type PartitionOffset, type SettledBatch, type TopicPartition } from './offset-ledger.js';
 import { KafkaSourceSchema, parseSettings, type KafkaSourceOptions, type KafkaSourceSettings } from './settings.js';
 import { StateMachine, type TransitionTable } from './state-machine.js';
 import { rawTextEncoding } from './value-codec.js';
@@ -88,6 +93,8 @@ export interface KafkaSourceStats {
   handedOut: number;
   /** Buffered records dropped because a rebalance started the partitions over. */
   droppedOnRebalance: number;
+  /** Buffered records dropped because this member had already committed past them. */
+  droppedCommitted: number;
   /** Batches given to the pipeline whose durability it has not reported yet. */
   inFlightBatches: number;
   commits: number;
@@ -117,6 +124,14 @@ export interface KafkaSource extends RecordSource {
    * records will be read again), after disconnecting all the same.
    */
   stop(): Promise<KafkaStopReport>;
+  /**
+   * `commits: 'transaction'` only, in place of markDurable: takes the batch ending at `last`
+   * (and earlier ones) out of the handed-out work and hands `commit` the offsets its
+   * transaction must carry, or `stale` (see OffsetLedger.settle). `commit` resolves true once
+   * the transaction committed, false when it dropped the outputs. Until it settles, stop()
+   * counts the batch as in flight, so the group is not left before the transaction ends.
+   */
+  commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void>;
 }
 
 function checkBatchOptions({ maxSize, maxWaitMs }: { maxSize: number; maxWaitMs: number }): void {
@@ -141,7 +156,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   const ledger = new OffsetLedger();
   const wakeup = new Wakeup();
   const pausable = s.topics.map((topic) => ({ topic }));
-  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0 };
+  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0, droppedCommitted: 0 };
 
   let buffer: KafkaRawRecord[] = [];
   let capacity = 0;
@@ -152,6 +167,8 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   let fatal: KafkaError | undefined;
   let batchesCalled = false;
   let stopping: Promise<KafkaStopReport> | undefined;
+  /** Transactional commits: batches settled whose transaction has not ended yet. */
+  let settling = 0;
 
   const consumer = kafka.consumer({
     groupId: s.groupId,
@@ -219,13 +236,20 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       buffer = [];
       counters.droppedOnRebalance += dropped;
       groupReady = true;
+      ledger.rebalanceStarted();
       syncFlowControl(true);
       log.info({ revoked, added, dropped, assignment: ledger.owned() }, 'partitions assigned');
       wakeup.notify();
       void requestCommit();
     }),
   );
-  consumer.on(consumer.events.REBALANCING, guarded('REBALANCING', () => void requestCommit()));
+  consumer.on(
+    consumer.events.REBALANCING,
+    guarded('REBALANCING', () => {
+      ledger.rebalanceStarted();
+      void requestCommit();
+    }),
+  );
   consumer.on(
     consumer.events.COMMIT_OFFSETS,
     guarded('COMMIT_OFFSETS', (event) => ledger.confirmCommitted(commitsOf(event.payload.topics))),
@@ -281,8 +305,9 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
     wakeup.notify();
     const deadline = performance.now() + s.drainTimeoutMs;
     const remaining = (): number => deadline - performance.now();
-    while (ledger.inFlightBatches > 0 && !fatal && remaining() > 0) await wakeup.wait(remaining());
-    const undrainedBatches = ledger.inFlightBatches;
+    const inFlight = (): number => ledger.inFlightBatches + settling;
+    while (inFlight() > 0 && !fatal && remaining() > 0) await wakeup.wait(remaining());
+    const undrainedBatches = inFlight();
     await requestCommit();
     while (ledger.uncommitted().length > 0 && !fatal && remaining() > 0) {
       await wakeup.wait(Math.min(s.commitRetryMs, remaining()));
@@ -337,6 +362,12 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
         for (;;) {
           if (fatal) throw fatal;
           if (!lifecycle.is('running')) return;
+          // A commit that landed after a rebalance read the group's offsets makes kafkajs fetch
+          // those records again; the pipeline acknowledged the previous batch before this pull,
+          // so every commit of this member is known here.
+          const fresh = buffer.filter((r) => !ledger.isCommitted(r.position));
+          counters.droppedCommitted += buffer.length - fresh.length;
+          buffer = fresh;
           const oldest = buffer[0];
           if (!oldest) {
             await wakeup.wait();
@@ -360,6 +391,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
     },
 
     markDurable(last: Position): void {
+      if (s.commits !== 'group') throw new KafkaStateError(`${name}: commits are transactional; call settle(), not markDurable()`);
       if (last.kind !== 'kafka' || !s.topics.includes(last.topic)) {
         throw new KafkaStateError(`${name}: markDurable(${formatPosition(last)}) is not a position of this source`);
       }
@@ -368,6 +400,19 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       }
       wakeup.notify();
       if (lifecycle.is('running', 'stopping')) void requestCommit();
+    },
+
+    async commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void> {
+      if (s.commits !== 'transaction') throw new KafkaStateError(`${name}: commits are the group's; call markDurable()`);
+      const settled = last.kind === 'kafka' && s.topics.includes(last.topic) ? ledger.settle(last) : undefined;
+      if (!settled) throw new KafkaStateError(`${name}: commitTransactionally(${formatPosition(last)}) matches no batch handed out and not yet settled`);
+      settling += 1;
+      try {
+        if (await commit(settled)) ledger.confirmCommitted(settled.offsets);
+      } finally {
+        settling -= 1;
+        wakeup.notify();
+      }
     },
 
     stats(): KafkaSourceStats {
@@ -379,7 +424,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
         ...counters,
         commits: commits.commits,
         commitFailures: commits.failures,
-        inFlightBatches: ledger.inFlightBatches,
+        inFlightBatches: ledger.inFlightBatches + settling,
         assignment: ledger.owned(),
         committed: ledger.committed(),
       };

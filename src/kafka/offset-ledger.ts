@@ -14,6 +14,13 @@
  *    new owner from the group's committed offset, and this member must not move that offset any
  *    more, whatever its pipeline finishes later.
  *
+ * Transactional commits (exactly-once) take another path through the same bookkeeping:
+ * `settle(last)` in place of markDurable, then `confirmCommitted()` once the transaction
+ * holding the batch's outputs and offsets committed. A batch handed out before the latest
+ * `rebalanceStarted()` comes back `stale`: its partitions are being fetched again from the
+ * group's committed offset (by this member or a new owner), so its outputs must be dropped,
+ * not committed, or they would be written twice.
+ *
  * Offsets are decimal strings on the wire (int64) and BigInt here.
  */
 import type { KafkaPosition } from './kafka-record.js';
@@ -35,6 +42,16 @@ interface Candidate extends TopicPartition {
 interface HandedOutBatch {
   last: KafkaPosition;
   next: Map<string, Candidate>;
+  /** The rebalance epoch when the batch was handed out. */
+  epoch: number;
+}
+
+/** What a transaction must commit for a settled batch (see OffsetLedger.settle). */
+export interface SettledBatch {
+  /** Offsets to commit with the batch's outputs: owned partitions only. */
+  offsets: PartitionOffset[];
+  /** A rebalance started after the batch (or one before it) was handed out: drop its outputs. */
+  stale: boolean;
 }
 
 const byTopicPartition = (a: TopicPartition, b: TopicPartition): number => a.topic.localeCompare(b.topic) || a.partition - b.partition;
@@ -53,6 +70,12 @@ export class OffsetLedger {
   readonly #handedOut: HandedOutBatch[] = [];
   readonly #durable = new Map<string, Candidate>();
   readonly #committed = new Map<string, bigint>();
+  #epoch = 0;
+
+  /** A rebalance started: every batch handed out so far is stale for transactional commits. */
+  rebalanceStarted(): void {
+    this.#epoch += 1;
+  }
 
   /** Replaces the assignment (a kafkajs memberAssignment: topic -> partitions). */
   assign(assignment: Readonly<Record<string, readonly number[]>>): { revoked: TopicPartition[]; added: TopicPartition[] } {
@@ -89,7 +112,33 @@ export class OffsetLedger {
     for (const { position: p } of records) {
       if (this.owns(p.topic, p.partition)) raise(next, p.topic, p.partition, BigInt(p.offset) + 1n);
     }
-    this.#handedOut.push({ last, next });
+    this.#handedOut.push({ last, next, epoch: this.#epoch });
+  }
+
+  #take(last: KafkaPosition): HandedOutBatch[] | undefined {
+    const at = this.#handedOut.findIndex(
+      (b) => b.last.topic === last.topic && b.last.partition === last.partition && b.last.offset === last.offset,
+    );
+    return at === -1 ? undefined : this.#handedOut.splice(0, at + 1);
+  }
+
+  /**
+   * Transactional commits: takes the batch ending at `last`, and all batches handed out before
+   * it, off the handed-out list and returns the offsets to commit with their outputs, or
+   * `stale` when any of them was handed out before the latest rebalance started. Nothing is
+   * recorded as durable: the caller reports the commit with confirmCommitted(). Returns
+   * undefined when no handed-out batch ends at `last`.
+   */
+  settle(last: KafkaPosition): SettledBatch | undefined {
+    const batches = this.#take(last);
+    if (!batches) return undefined;
+    const next = new Map<string, Candidate>();
+    for (const batch of batches) for (const c of batch.next.values()) raise(next, c.topic, c.partition, c.next);
+    const offsets = [...next.entries()]
+      .filter(([key]) => this.#owned.has(key))
+      .map(([, c]) => ({ topic: c.topic, partition: c.partition, offset: c.next.toString() }))
+      .sort(byTopicPartition);
+    return { offsets, stale: batches.some((b) => b.epoch !== this.#epoch) };
   }
 
   /**
@@ -98,11 +147,9 @@ export class OffsetLedger {
    * acknowledged already).
    */
   markDurable(last: KafkaPosition): boolean {
-    const at = this.#handedOut.findIndex(
-      (b) => b.last.topic === last.topic && b.last.partition === last.partition && b.last.offset === last.offset,
-    );
-    if (at === -1) return false;
-    for (const batch of this.#handedOut.splice(0, at + 1)) {
+    const batches = this.#take(last);
+    if (!batches) return false;
+    for (const batch of batches) {
       for (const c of batch.next.values()) raise(this.#durable, c.topic, c.partition, c.next);
     }
     return true;
@@ -130,6 +177,16 @@ export class OffsetLedger {
       const candidate = this.#durable.get(key);
       if (candidate && candidate.next <= next) this.#durable.delete(key);
     }
+  }
+
+  /**
+   * Whether the group already committed past `p` (by this member's own confirmed commits):
+   * such a record was processed, and is fetched again only because a rebalance restarted its
+   * partition from an offset read before that commit landed.
+   */
+  isCommitted(p: KafkaPosition): boolean {
+    const next = this.#committed.get(keyOf(p.topic, p.partition));
+    return next !== undefined && BigInt(p.offset) < next;
   }
 
   /** Batches handed out whose durability the pipeline has not reported yet. */

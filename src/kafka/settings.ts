@@ -53,6 +53,8 @@ export const ValueFormatSchema = z.discriminatedUnion('type', [
 ]);
 export type ValueFormat = z.output<typeof ValueFormatSchema>;
 
+export const OFFSET_COMMIT_MODES = ['group', 'transaction'] as const;
+
 export const KAFKA_SOURCE_DEFAULTS = {
   format: { type: 'json' } as ValueFormat,
   /** Where a group without committed offsets starts: the earliest record, or only new ones. */
@@ -77,6 +79,12 @@ export const KAFKA_SOURCE_DEFAULTS = {
   drainTimeoutMs: 10_000,
   /** Delay before a commit that failed retriably (a rebalance, a coordinator move) is retried. */
   commitRetryMs: 1_000,
+  /**
+   * Who commits offsets: `group`, the source itself (consumer commits after markDurable:
+   * at-least-once), or `transaction`, the pipeline inside the transaction that holds the
+   * batch's outputs (settle + confirmCommitted: exactly-once, see transactional-output.ts).
+   */
+  commits: 'group' as (typeof OFFSET_COMMIT_MODES)[number],
 };
 
 export const KafkaSourceSchema = z
@@ -93,6 +101,7 @@ export const KafkaSourceSchema = z
     rebalanceTimeoutMs: positiveMs.default(KAFKA_SOURCE_DEFAULTS.rebalanceTimeoutMs),
     drainTimeoutMs: z.number().int().min(0).default(KAFKA_SOURCE_DEFAULTS.drainTimeoutMs),
     commitRetryMs: positiveMs.default(KAFKA_SOURCE_DEFAULTS.commitRetryMs),
+    commits: z.enum(OFFSET_COMMIT_MODES).default(KAFKA_SOURCE_DEFAULTS.commits),
   })
   .refine((s) => new Set(s.topics).size === s.topics.length, { path: ['topics'], error: 'list each topic once' })
   .refine((s) => s.heartbeatIntervalMs < s.sessionTimeoutMs, {
@@ -142,6 +151,37 @@ export const KafkaValueProducerSchema = z
   });
 export type KafkaValueProducerOptions = z.input<typeof KafkaValueProducerSchema>;
 export type KafkaValueProducerSettings = z.output<typeof KafkaValueProducerSchema>;
+
+export const KAFKA_TRANSACTION_DEFAULTS = {
+  /**
+   * How long the broker lets a transaction stay open. Short, so the open transaction of an
+   * instance killed mid-batch is aborted (and read_committed readers move past it) within
+   * seconds; a micro-batch's transaction lasts milliseconds. A restarted instance with the
+   * same transactional id aborts it at once.
+   */
+  transactionTimeoutMs: 10_000,
+  retries: 5,
+};
+
+/**
+ * The transactional producer of `vigil serve --delivery exactly-once`: verdicts and dead
+ * letters of a micro-batch, with the input offsets, in one transaction. `transactionalId` must
+ * be unique per running instance and stable across its restarts (a restart then fences the
+ * old instance and aborts its open transaction).
+ */
+export const KafkaTransactionSchema = z.strictObject({
+  transactionalId: z.string().min(1, { error: 'name the transactional id, e.g. "vigil-detect-0"' }),
+  groupId: z.string().min(1),
+  verdictTopic: topicName,
+  dlqTopic: topicName,
+  verdictFormat: ValueFormatSchema.default({ type: 'json' }),
+  rawEncoding: z.enum(['utf8', 'base64']).default('utf8'),
+  transactionTimeoutMs: positiveMs.default(KAFKA_TRANSACTION_DEFAULTS.transactionTimeoutMs),
+  ackTimeoutMs: positiveMs.default(KAFKA_PRODUCER_DEFAULTS.ackTimeoutMs),
+  retries: z.number().int().min(1).default(KAFKA_TRANSACTION_DEFAULTS.retries),
+});
+export type KafkaTransactionOptions = z.input<typeof KafkaTransactionSchema>;
+export type KafkaTransactionSettings = z.output<typeof KafkaTransactionSchema>;
 
 /**
  * The dead-letter topic. `rawEncoding` says how each dead letter's `raw` text holds the

@@ -3,11 +3,16 @@ import { VerdictType } from '../events/flow-event.js';
 import type { Verdict } from '../events/verdict.js';
 import type { VerdictSink } from '../sinks/verdict-jsonl.js';
 import { KafkaValueProducerSchema, parseSettings, type KafkaValueProducerOptions } from './settings.js';
-import { startTopicProducer } from './topic-producer.js';
+import { startTopicProducer, type KeyedRecord } from './topic-producer.js';
 import { createValueEncoder } from './value-codec.js';
 
 export interface KafkaVerdictSink extends VerdictSink {
   readonly topic: string;
+}
+
+/** Verdicts as records keyed by srcIp (all verdicts of one source IP stay in order on one partition). */
+export function verdictRecords(verdicts: readonly Verdict[], encode: (v: Verdict) => Buffer | string): KeyedRecord[] {
+  return verdicts.map((v) => ({ key: v.srcIp, value: encode(v) }));
 }
 
 /**
@@ -23,7 +28,7 @@ export async function openKafkaVerdictSink(kafka: Kafka, options: KafkaValueProd
   return {
     topic: s.topic,
     async write(verdicts) {
-      await producer.send(verdicts.map((v) => ({ key: v.srcIp, value: encode(v) })));
+      await producer.send(verdictRecords(verdicts, encode));
     },
     close: () => producer.close(),
   };

@@ -1,9 +1,9 @@
 import { THREAT_CLASSES, type ThreatClass } from '../events/threat-classes.js';
 import type { Verdict } from '../events/verdict.js';
-import type { FlowClassifier, Prediction } from '../inference/classifier.js';
+import type { Prediction } from '../inference/classifier.js';
 
 /** One Verdict per scored row: row i of `prediction` is about `scored[i]`. */
-export function verdictsOf(model: FlowClassifier, prediction: Prediction, scored: readonly { event: { eventId: string; srcIp: string; ts: number }; readAt: number }[]): Verdict[] {
+export function verdictsOf(model: { readonly version: string; readonly featureVersion: number }, prediction: Prediction, scored: readonly { event: { eventId: string; srcIp: string; ts: number }; readAt: number }[]): Verdict[] {
   const scoredAt = Date.now();
   const now = performance.now();
   const k = THREAT_CLASSES.length;

@@ -3,7 +3,7 @@ import type { Verdict } from '../events/verdict.js';
 
 /**
  * The offline store contract: the history vigil replays and learns from, kept narrow like
- * Feast's OfflineStore. Four tables, each append-only, each row keyed by an entity and an
+ * Feast's OfflineStore. Five tables, each append-only, each row keyed by an entity and an
  * event time in epoch milliseconds:
  *
  * | table              | row type           | key column | what it holds                              |
@@ -12,6 +12,7 @@ import type { Verdict } from '../events/verdict.js';
  * | `feature_vectors`  | `FeatureVectorRow` | `key`      | the vector each event was scored with      |
  * | `verdicts`         | `Verdict`          | `srcIp`    | what the detector decided                  |
  * | `training_samples` | `TrainingSample`   | `eventKey` | labelled vectors the retrainer reads       |
+ * | `retrain_runs`     | `RetrainRun`       | `runId`    | each retrain: why, on what, its outcome    |
  *
  * Writes. Each `insert*` call writes its whole batch in one round trip (ClickHouse: one
  * INSERT; SQLite: one transaction), after checking every row, so an invalid row fails the
@@ -42,6 +43,7 @@ export interface OfflineStore {
   insertFeatureVectors(rows: readonly FeatureVectorRow[]): Promise<void>;
   insertVerdicts(rows: readonly Verdict[]): Promise<void>;
   insertTrainingSamples(rows: readonly TrainingSample[]): Promise<void>;
+  insertRetrainRuns(rows: readonly RetrainRun[]): Promise<void>;
 
   /**
    * The rows of `table` in `range`, in micro-batches of at most `batchSize` rows, ordered by
@@ -121,15 +123,54 @@ export interface TrainingSample {
   threatScore: number | null;
 }
 
+/** How a retrain ended: its candidate replaced CURRENT, or the promotion rule refused it. */
+export const RETRAIN_OUTCOMES = ['promoted', 'rejected'] as const;
+export type RetrainOutcome = (typeof RETRAIN_OUTCOMES)[number];
+
+/**
+ * One retrain, as the history keeps it (`vigil models list` shows these). Per-class metrics
+ * are arrays in THREAT_CLASSES order, measured on the hold-out that was never trained on.
+ */
+export interface RetrainRun {
+  /** Unique per attempt: the scheduler's job id plus the start time. */
+  runId: string;
+  /** When the retrain started, epoch ms. */
+  ts: number;
+  finishedAt: number;
+  /** Why it ran: the scheduler's reasons (`new-samples: 1200 >= 1000`, ...). */
+  triggers: string[];
+  /** Rows of the base data set (training and early-stopping rows, before balancing). */
+  baseRows: number;
+  /** Collected training samples trained on. */
+  sampleRows: number;
+  candidateVersion: string;
+  /** CURRENT when the retrain started, or null when there was none. */
+  parentVersion: string | null;
+  outcome: RetrainOutcome;
+  /** The promotion rule's verdict, in words. */
+  reason: string;
+  holdoutRows: number;
+  macroF1: number;
+  /** The parent's macro-F1 on the same hold-out; null without a parent. */
+  parentMacroF1: number | null;
+  /** macroF1 - parentMacroF1; null without a parent. */
+  macroF1Gain: number | null;
+  benignFPR: number;
+  precision: number[];
+  recall: number[];
+  f1: number[];
+}
+
 /** The row type of each table. */
 export interface OfflineRows {
   events: EventRow;
   feature_vectors: FeatureVectorRow;
   verdicts: Verdict;
   training_samples: TrainingSample;
+  retrain_runs: RetrainRun;
 }
 export type OfflineTable = keyof OfflineRows;
-export const OFFLINE_TABLES: readonly OfflineTable[] = ['events', 'feature_vectors', 'verdicts', 'training_samples'];
+export const OFFLINE_TABLES: readonly OfflineTable[] = ['events', 'feature_vectors', 'verdicts', 'training_samples', 'retrain_runs'];
 
 /** Which rows a scan or count reads. Every bound is optional. */
 export interface ScanRange {

@@ -1,17 +1,17 @@
 import { THREAT_CLASSES, type ThreatClass } from '../events/threat-classes.js';
 import type { Verdict } from '../events/verdict.js';
 import { OfflineStoreError, type OfflineOperation } from './offline-errors.js';
-import type { EventRow, FeatureVectorRow, OfflineRows, OfflineTable, ScanRange, TrainingSample } from './offline-store.js';
+import { RETRAIN_OUTCOMES, type EventRow, type FeatureVectorRow, type OfflineRows, type OfflineTable, type RetrainOutcome, type RetrainRun, type ScanRange, type TrainingSample } from './offline-store.js';
 
 /**
- * The four offline tables as data: their columns, which column is the key, and how a row
+ * The offline tables as data: their columns, which column is the key, and how a row
  * maps to column values and back. Both stores read this one description, so they accept and
  * return the same rows; each store only maps the column types to its own SQL and encoding,
  * and its migrations must create exactly these columns (a test compares them).
  */
 
 /** Logical column types; each store maps them (ClickHouse: UInt64, Array(Float64), ...). */
-export type ColumnType = 'string' | 'timestamp' | 'uint16' | 'float64' | 'float64_array' | 'nullable_float64';
+export type ColumnType = 'string' | 'timestamp' | 'uint16' | 'uint64' | 'float64' | 'float64_array' | 'nullable_float64';
 
 /** A value as stores decode it from a column, before it becomes part of a row. */
 export type ColumnValue = string | number | number[] | null;
@@ -159,11 +159,57 @@ export const TRAINING_SAMPLES: TableSpec<TrainingSample> = {
   }),
 };
 
+/** A list of strings kept as one JSON text column: the reasons a retrain ran. */
+const isStringList = (value: CheckedValue): string | undefined => {
+  const notJson = isJson(value);
+  if (notJson !== undefined) return notJson;
+  const parsed: unknown = JSON.parse(value as string);
+  return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? undefined : 'must be a JSON array of strings';
+};
+
+export const RETRAIN_RUNS: TableSpec<RetrainRun> = {
+  name: 'retrain_runs',
+  keyColumn: 'run_id',
+  tieBreakColumns: ['run_id'],
+  columns: [
+    { name: 'run_id', type: 'string', nonEmpty: true, get: (r) => r.runId },
+    { name: TS_COLUMN, type: 'timestamp', get: (r) => r.ts },
+    { name: 'finished_at_ms', type: 'timestamp', get: (r) => r.finishedAt },
+    { name: 'triggers', type: 'string', get: (r) => (Array.isArray(r.triggers) ? JSON.stringify(r.triggers) : r.triggers), check: isStringList },
+    { name: 'base_rows', type: 'uint64', get: (r) => r.baseRows },
+    { name: 'sample_rows', type: 'uint64', get: (r) => r.sampleRows },
+    { name: 'candidate_version', type: 'string', nonEmpty: true, get: (r) => r.candidateVersion },
+    // No parent is the empty string: Nullable(String) adds nothing a reader needs here.
+    { name: 'parent_version', type: 'string', get: (r) => r.parentVersion ?? '' },
+    { name: 'outcome', type: 'string', allowed: RETRAIN_OUTCOMES, get: (r) => r.outcome },
+    { name: 'reason', type: 'string', get: (r) => r.reason },
+    { name: 'holdout_rows', type: 'uint64', get: (r) => r.holdoutRows },
+    { name: 'macro_f1', type: 'float64', get: (r) => r.macroF1 },
+    { name: 'parent_macro_f1', type: 'nullable_float64', get: (r) => r.parentMacroF1 },
+    { name: 'macro_f1_gain', type: 'nullable_float64', get: (r) => r.macroF1Gain },
+    { name: 'benign_fpr', type: 'float64', get: (r) => r.benignFPR },
+    // THREAT_CLASSES order, like verdict probabilities: the order is part of the schema.
+    { name: 'class_precision', type: 'float64_array', slotNames: THREAT_CLASSES, get: (r) => r.precision },
+    { name: 'class_recall', type: 'float64_array', slotNames: THREAT_CLASSES, get: (r) => r.recall },
+    { name: 'class_f1', type: 'float64_array', slotNames: THREAT_CLASSES, get: (r) => r.f1 },
+  ],
+  fromRecord: (r) => ({
+    runId: str(r.run_id), ts: num(r.ts_ms), finishedAt: num(r.finished_at_ms), triggers: JSON.parse(str(r.triggers)) as string[],
+    baseRows: num(r.base_rows), sampleRows: num(r.sample_rows), candidateVersion: str(r.candidate_version),
+    parentVersion: str(r.parent_version) === '' ? null : str(r.parent_version), outcome: str(r.outcome) as RetrainOutcome,
+    reason: str(r.reason), holdoutRows: num(r.holdout_rows), macroF1: num(r.macro_f1),
+    parentMacroF1: r.parent_macro_f1 === null ? null : num(r.parent_macro_f1),
+    macroF1Gain: r.macro_f1_gain === null ? null : num(r.macro_f1_gain), benignFPR: num(r.benign_fpr),
+    precision: arr(r.class_precision), recall: arr(r.class_recall), f1: arr(r.class_f1),
+  }),
+};
+
 export const TABLE_SPECS: { readonly [T in OfflineTable]: TableSpec<OfflineRows[T]> } = {
   events: EVENTS,
   feature_vectors: FEATURE_VECTORS,
   verdicts: VERDICTS,
   training_samples: TRAINING_SAMPLES,
+  retrain_runs: RETRAIN_RUNS,
 };
 
 export function tableSpec<T extends OfflineTable>(table: T, operation: OfflineOperation): TableSpec<OfflineRows[T]> {
@@ -186,6 +232,8 @@ function typeProblem<Row>(column: ColumnSpec<Row>, value: unknown): string | und
       return undefined;
     case 'timestamp':
       return isTimestamp(value) ? undefined : `is ${describe(value)}, expected epoch ms (a non-negative safe integer)`;
+    case 'uint64':
+      return isTimestamp(value) ? undefined : `is ${describe(value)}, expected a count (a non-negative safe integer)`;
     case 'uint16':
       return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= UINT16_MAX
         ? undefined

@@ -11,6 +11,8 @@ import kafkajs from 'kafkajs';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
+import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
+import type { Verdict } from '../../src/events/verdict.js';
 import { FLOW_FEATURE_NAMES } from '../../src/features/flow-features.js';
 import { createKafka } from '../../src/kafka/client.js';
 import type { KafkaPosition } from '../../src/kafka/kafka-record.js';
@@ -170,6 +172,25 @@ export function sampleFlows(n: number, seed = 1): FlowEvent[] {
       ts: 1_700_000_000_000 + i * 1000,
       features,
       label: i % 3 === 0 ? 'DoS Hulk' : null,
+    };
+  });
+}
+
+/** `n` verdicts that fit schemas/verdict.avsc, over three source IPs and every class. */
+export function sampleVerdicts(n: number): Verdict[] {
+  return Array.from({ length: n }, (_, i) => {
+    const cls = THREAT_CLASSES[i % THREAT_CLASSES.length]!;
+    const probabilities = Object.fromEntries(THREAT_CLASSES.map((c) => [c, c === cls ? 0.94 : 0.01])) as Verdict['probabilities'];
+    return {
+      eventKey: `flow-${i}`,
+      srcIp: `10.1.${i % 3}.${i}`,
+      class: cls,
+      probabilities,
+      modelVersion: 'v1',
+      featureVersion: 1,
+      latencyMs: 1.25 * i,
+      ts: 1_700_000_000_000 + i,
+      scoredAt: 1_700_000_100_000 + i,
     };
   });
 }

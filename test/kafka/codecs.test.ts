@@ -277,4 +277,51 @@ describe('offset ledger', () => {
     ledger.assign({ t: [0, 1, 2, 3] });
     expect(ledger.uncommitted()).toEqual([{ topic: 't', partition: 1, offset: '6' }]);
   });
+
+  it('settles batches for a transaction: offsets of owned partitions, nothing left for the group to commit', () => {
+    const ledger = new OffsetLedger();
+    ledger.assign({ t: [0, 1] });
+    ledger.handOut([at('t', 0, 3), at('t', 1, 7)]);
+    ledger.handOut([at('t', 0, 4)]);
+    expect(ledger.settle(at('t', 0, 4).position)).toEqual({
+      offsets: [
+        { topic: 't', partition: 0, offset: '5' },
+        { topic: 't', partition: 1, offset: '8' },
+      ],
+      stale: false,
+    });
+    expect(ledger.inFlightBatches).toBe(0);
+    expect(ledger.uncommitted()).toEqual([]);
+    expect(ledger.settle(at('t', 0, 4).position)).toBeUndefined();
+    ledger.confirmCommitted([{ topic: 't', partition: 0, offset: '5' }, { topic: 't', partition: 1, offset: '8' }]);
+    expect(ledger.committed()).toEqual([
+      { topic: 't', partition: 0, offset: '5' },
+      { topic: 't', partition: 1, offset: '8' },
+    ]);
+  });
+
+  it('makes batches handed out before a rebalance stale, and those handed out after it fresh', () => {
+    const ledger = new OffsetLedger();
+    ledger.assign({ t: [0, 1] });
+    ledger.handOut([at('t', 0, 3), at('t', 1, 7)]);
+    ledger.rebalanceStarted();
+    ledger.assign({ t: [1] });
+    // Partition 0 went to another member: its offset is not offered, and the verdicts of the
+    // batch must be dropped, since both partitions are read again from the committed offsets.
+    expect(ledger.settle(at('t', 1, 7).position)).toEqual({ offsets: [{ topic: 't', partition: 1, offset: '8' }], stale: true });
+    ledger.handOut([at('t', 1, 7)]);
+    expect(ledger.settle(at('t', 1, 7).position)).toEqual({ offsets: [{ topic: 't', partition: 1, offset: '8' }], stale: false });
+  });
+
+  it('knows which records its own confirmed commits cover, on partitions it still owns', () => {
+    const ledger = new OffsetLedger();
+    ledger.assign({ t: [0, 1] });
+    ledger.confirmCommitted([{ topic: 't', partition: 0, offset: '5' }]);
+    expect(ledger.isCommitted(at('t', 0, 4).position)).toBe(true);
+    expect(ledger.isCommitted(at('t', 0, 5).position)).toBe(false);
+    expect(ledger.isCommitted(at('t', 1, 0).position)).toBe(false);
+    ledger.rebalanceStarted();
+    ledger.assign({ t: [1] });
+    expect(ledger.isCommitted(at('t', 0, 4).position)).toBe(false);
+  });
 });

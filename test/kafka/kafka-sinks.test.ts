@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { VerdictType } from '../../src/events/flow-event.js';
-import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import type { Verdict } from '../../src/events/verdict.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { unframeConfluent } from '../../src/kafka/confluent-frame.js';
@@ -8,28 +7,12 @@ import { KafkaEncodeError, KafkaProduceError } from '../../src/kafka/errors.js';
 import { openLabelProducer, openLabelSource } from '../../src/kafka/label-topic.js';
 import type { ValueFormat } from '../../src/kafka/settings.js';
 import { openKafkaVerdictSink } from '../../src/kafka/verdict-sink.js';
-import { deleteTopics, pullRecords, randomName, readRecords, testKafka, useTestTopics } from './broker.js';
+import { deleteTopics, pullRecords, randomName, readRecords, sampleVerdicts, testKafka, useTestTopics } from './broker.js';
 
 const kafka = testKafka();
 const newTopic = useTestTopics(kafka, 'vigil-test-out');
 
-function verdicts(n: number): Verdict[] {
-  return Array.from({ length: n }, (_, i) => {
-    const cls = THREAT_CLASSES[i % THREAT_CLASSES.length]!;
-    const probabilities = Object.fromEntries(THREAT_CLASSES.map((c) => [c, c === cls ? 0.94 : 0.01])) as Verdict['probabilities'];
-    return {
-      eventKey: `flow-${i}`,
-      srcIp: `10.1.${i % 3}.${i}`,
-      class: cls,
-      probabilities,
-      modelVersion: 'v1',
-      featureVersion: 1,
-      latencyMs: 1.25 * i,
-      ts: 1_700_000_000_000 + i,
-      scoredAt: 1_700_000_100_000 + i,
-    };
-  });
-}
+const verdicts = sampleVerdicts;
 
 describe('Kafka verdict sink', () => {
   const formats: [ValueFormat, (value: Buffer) => unknown][] = [

@@ -1,6 +1,6 @@
 import { THREAT_CLASSES, type ThreatClass } from '../../src/events/threat-classes.js';
 import type { Verdict } from '../../src/events/verdict.js';
-import type { EventRow, FeatureVectorRow, OfflineRows, OfflineTable, TrainingSample } from '../../src/store/offline-store.js';
+import type { EventRow, FeatureVectorRow, OfflineRows, OfflineTable, RetrainRun, TrainingSample } from '../../src/store/offline-store.js';
 import { mulberry32, type Rng } from '../../src/training/rng.js';
 
 /** Doubles that text round trips get wrong: thirds, subnormals, extremes, negative zero. */
@@ -68,6 +68,18 @@ function makeRow(table: OfflineTable, rng: Rng, at: { key: string; ts: number; e
         featureVersion: 1, modelVersion: 'm-2', source: at.i % 2 === 0 ? 'analyst' : 'council',
         threatScore: at.i % 3 === 0 ? null : rng() * 100,
       } satisfies TrainingSample;
+    case 'retrain_runs': {
+      const metrics = () => THREAT_CLASSES.map(() => rng());
+      const parent = at.i % 4 === 0 ? null : `m-${at.i}`;
+      const macroF1 = rng();
+      const parentMacroF1 = parent === null ? null : rng();
+      return {
+        runId: `run-${at.eventId}`, ts: at.ts, finishedAt: at.ts + 1_000, triggers: at.i % 2 === 0 ? ['new-samples: 60 >= 50'] : [],
+        baseRows: 1 + Math.floor(rng() * 1e6), sampleRows: Math.floor(rng() * 1e4), candidateVersion: `c-${at.i}`, parentVersion: parent,
+        outcome: at.i % 3 === 0 ? 'rejected' : 'promoted', reason: 'macro-F1 \u2603', holdoutRows: 700, macroF1, parentMacroF1,
+        macroF1Gain: parentMacroF1 === null ? null : macroF1 - parentMacroF1, benignFPR: rng(), precision: metrics(), recall: metrics(), f1: metrics(),
+      } satisfies RetrainRun;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type OfflineRows,
   type OfflineStore,
   type OfflineTable,
+  type RetrainRun,
   type TrainingSample,
 } from '../../src/store/offline-store.js';
 import { TABLE_SPECS, type ColumnType } from '../../src/store/offline-tables.js';
@@ -51,6 +52,7 @@ async function insert<T extends OfflineTable>(store: OfflineStore, table: T, row
     feature_vectors: (r) => store.insertFeatureVectors(r),
     verdicts: (r) => store.insertVerdicts(r),
     training_samples: (r) => store.insertTrainingSamples(r),
+    retrain_runs: (r) => store.insertRetrainRuns(r),
   };
   await inserts[table](rows);
 }
@@ -61,6 +63,7 @@ const ORDER: { [T in OfflineTable]: (a: OfflineRows[T], b: OfflineRows[T]) => nu
   feature_vectors: scanOrder<FeatureVectorRow>((r) => r.ts, (r) => r.key, (r) => r.eventId),
   verdicts: scanOrder<Verdict>((r) => r.ts, (r) => r.srcIp, (r) => r.eventKey),
   training_samples: scanOrder<TrainingSample>((r) => r.ts, (r) => r.eventKey),
+  retrain_runs: scanOrder<RetrainRun>((r) => r.ts, (r) => r.runId),
 };
 
 function vectorRow(eventId: string, ts: number, vector: number[], extra: Partial<FeatureVectorRow> = {}): FeatureVectorRow {
@@ -90,21 +93,22 @@ export function describeOfflineStoreContract(name: string, makeHarness: () => Of
     });
 
     describe('migrations', () => {
-      it('applies 001..004 in order once, records them, and applies nothing the second time', async () => {
-        expect(await store.migrate()).toEqual({ applied: [1, 2, 3, 4], version: 4 });
+      it('applies 001..005 in order once, records them, and applies nothing the second time', async () => {
+        expect(await store.migrate()).toEqual({ applied: [1, 2, 3, 4, 5], version: 5 });
         const recorded = await store.appliedMigrations();
         expect(recorded.map((m) => m.name)).toEqual([
           '001_create_events',
           '002_create_feature_vectors',
           '003_create_verdicts',
           '004_create_training_samples',
+          '005_create_retrain_runs',
         ]);
         expect(recorded.every((m) => /^[0-9a-f]{64}$/.test(m.checksum) && m.appliedAtMs > T0)).toBe(true);
 
-        expect(await store.migrate()).toEqual({ applied: [], version: 4 });
+        expect(await store.migrate()).toEqual({ applied: [], version: 5 });
         const other = await harness.reopen();
         try {
-          expect(await other.migrate()).toEqual({ applied: [], version: 4 });
+          expect(await other.migrate()).toEqual({ applied: [], version: 5 });
         } finally {
           await other.close();
         }

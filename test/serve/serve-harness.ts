@@ -1,7 +1,8 @@
 /**
  * What the `vigil serve` tests share: real CICIDS2017 flows from the committed sample, the CLI
- * as a child process (its JSON progress lines parsed), and a plain kafkajs reader that keeps
- * every verdict it sees, duplicates included.
+ * as a child process (its JSON progress lines parsed), a plain kafkajs reader (isolation
+ * read_committed) that keeps every verdict it sees, duplicates included, and the per-IP state
+ * serve leaves in Redis, with a single-process reference run to compare it with.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,7 +16,10 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { openFileSource } from '../../src/sources/file-source.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
-import { BROKERS, deleteTopics, ensureBroker, produce, randomName, testKafka } from '../kafka/broker.js';
+import { BROKERS, committedOffsets, deleteTopics, ensureBroker, produce, randomName, testKafka, waitFor } from '../kafka/broker.js';
+import type { Redis } from 'ioredis';
+import { BASELINE_FAMILY } from '../../src/aggregate/baseline-features.js';
+import { deleteKeys, randomPrefix, REDIS_URL, testClient } from '../store/redis-test-client.js';
 
 /**
  * `n` flows of the committed sample (real CICIDS2017 hold-out rows), decoded, taken at an even
@@ -133,7 +137,9 @@ export interface VerdictCollector {
 
 /** Reads every verdict of `topic` (JSON) from the beginning, in a group of its own, until closed. */
 export async function collectVerdicts(kafka: Kafka, topic: string): Promise<VerdictCollector> {
-  const consumer = kafka.consumer({ groupId: randomName('vigil-test-verdicts'), maxWaitTimeInMs: 100 });
+  // read_committed (kafkajs' default, spelt out): exactly-once serve writes in transactions,
+  // and an aborted transaction's verdicts must not count.
+  const consumer = kafka.consumer({ groupId: randomName('vigil-test-verdicts'), maxWaitTimeInMs: 100, readUncommitted: false });
   const received: ReceivedVerdict[] = [];
   const keys = new Set<string>();
   await consumer.connect();
@@ -156,11 +162,29 @@ export function verdictCounts(received: readonly ReceivedVerdict[]): Map<string,
   return counts;
 }
 
+/** How many flows each source IP sent: what the verdicts keyed by source IP must add up to. */
+export function flowsPerKey(flows: readonly FlowEvent[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of flows) counts.set(f.srcIp, (counts.get(f.srcIp) ?? 0) + 1);
+  return counts;
+}
+
+/** How many verdicts each record key (source IP) got. */
+export function verdictsPerKey(received: readonly ReceivedVerdict[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { key } of received) counts.set(String(key), (counts.get(String(key)) ?? 0) + 1);
+  return counts;
+}
+
 export interface ServeFixture {
   kafka: Kafka;
-  topics: { flows: string; verdicts: string; dlq: string };
+  topics: { flows: string; verdicts: string; dlq: string; referenceVerdicts: string; referenceDlq: string };
   /** Serve processes of the file: any still alive after its tests is killed. */
   running: ServeProcess[];
+  /** A Redis client for reading the state serve wrote (keys under `statePrefix()` are deleted after the file). */
+  redis: Redis;
+  /** A fresh key prefix for one serve run's state. */
+  statePrefix(): string;
 }
 
 /**
@@ -169,10 +193,23 @@ export interface ServeFixture {
  * processes and topics after them.
  */
 export function useServeFixture(prefix: string, partitions: number): ServeFixture {
+  const prefixes: string[] = [];
   const fixture: ServeFixture = {
     kafka: testKafka(),
-    topics: { flows: randomName(`${prefix}-flows`), verdicts: randomName(`${prefix}-verdicts`), dlq: randomName(`${prefix}-dlq`) },
+    topics: {
+      flows: randomName(`${prefix}-flows`),
+      verdicts: randomName(`${prefix}-verdicts`),
+      dlq: randomName(`${prefix}-dlq`),
+      referenceVerdicts: randomName(`${prefix}-ref-verdicts`),
+      referenceDlq: randomName(`${prefix}-ref-dlq`),
+    },
     running: [],
+    redis: testClient(),
+    statePrefix: () => {
+      const p = randomPrefix();
+      prefixes.push(p);
+      return p;
+    },
   };
   beforeAll(async () => {
     await ensureBroker();
@@ -181,6 +218,57 @@ export function useServeFixture(prefix: string, partitions: number): ServeFixtur
   afterAll(async () => {
     for (const p of fixture.running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await deleteTopics(fixture.kafka, Object.values(fixture.topics));
+    for (const p of prefixes) await deleteKeys(fixture.redis, p);
+    await fixture.redis.quit();
   });
   return fixture;
+}
+
+/** `--redis` and `--key-prefix` for a serve run keeping its state under `keyPrefix`. */
+export function stateArgs(keyPrefix: string): string[] {
+  return ['--redis', REDIS_URL, '--key-prefix', keyPrefix];
+}
+
+/** Every baseline key under `keyPrefix`: source IP -> its hash as Redis holds it (fields and `@p:` positions). */
+export async function baselineState(redis: Redis, keyPrefix: string): Promise<Map<string, Record<string, string>>> {
+  const head = `${keyPrefix}${BASELINE_FAMILY.name}:`;
+  const out = new Map<string, Record<string, string>>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) out.set(key.slice(head.length), await redis.hgetall(key));
+  } while (cursor !== '0');
+  return out;
+}
+
+/** Waits until `groupId` has committed the end of every partition of `topic` (everything there is processed). */
+export async function waitCommittedToEnd(kafka: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<void> {
+  const ends = await endOffsets(kafka, topic);
+  await waitFor(`group ${groupId} to commit the end of ${topic}`, async () => {
+    const committed = await committedOffsets(kafka, groupId, topic);
+    return Object.entries(ends).every(([partition, end]) => committed[Number(partition)] === end);
+  }, timeoutMs);
+}
+
+/**
+ * The state a single serve process leaves for the flows topic of `fixture` (already holding
+ * every flow): one process in a group of its own, state under a fresh prefix, verdicts to the
+ * reference topics; stopped with SIGTERM once it committed everything.
+ */
+export async function referenceState(fixture: ServeFixture): Promise<Map<string, Record<string, string>>> {
+  const keyPrefix = fixture.statePrefix();
+  const groupId = randomName('vigil-reference-group');
+  const { topics } = fixture;
+  const serve = spawnServe([
+    '--group', groupId, '--input-topic', topics.flows, '--verdict-topic', topics.referenceVerdicts, '--dlq-topic', topics.referenceDlq,
+    ...stateArgs(keyPrefix),
+  ]);
+  fixture.running.push(serve);
+  await serve.started;
+  await waitCommittedToEnd(fixture.kafka, groupId, topics.flows, 60_000);
+  serve.child.kill('SIGTERM');
+  const { code } = await serve.exited;
+  if (code !== 0) throw new Error(`the reference serve exited with ${code}:\n${serve.stderr.join('\n')}`);
+  return baselineState(fixture.redis, keyPrefix);
 }

@@ -63,4 +63,19 @@ describe('serve settings', () => {
   it('keeps the heartbeat below the session timeout', () => {
     expect(problemOf({ sessionTimeoutMs: 3000, heartbeatIntervalMs: 3000 })).toContain('heartbeatIntervalMs (--heartbeat-interval-ms): must be below the session timeout');
   });
+
+  it('delivers exactly once by default, with state in memory; Redis, prefix and transactional id come from flags or the environment', () => {
+    expect(parseServeSettings({})).toMatchObject({ delivery: 'exactly-once', keyPrefix: 'vigil:', transactionTimeoutMs: 10_000 });
+    expect(parseServeSettings({}).redis).toBeUndefined();
+    const env = serveSettingsFromEnv({ VIGIL_REDIS_URL: 'redis://redis:6379', VIGIL_KEY_PREFIX: 'prod:', VIGIL_TRANSACTIONAL_ID: 'engine-0', VIGIL_DELIVERY: 'exactly-once' });
+    expect(parseServeSettings(env)).toMatchObject({ redis: 'redis://redis:6379', keyPrefix: 'prod:', transactionalId: 'engine-0', delivery: 'exactly-once' });
+    expect(parseServeSettings({ delivery: 'at-least-once' }).delivery).toBe('at-least-once');
+  });
+
+  it('refuses a transactional id without transactions, a Redis that is not a URL, and Redis state over several input topics', () => {
+    expect(problemOf({ delivery: 'at-least-once', transactionalId: 'x' })).toContain('transactionalId (--transactional-id or VIGIL_TRANSACTIONAL_ID): only exactly-once delivery uses a transactional id');
+    expect(problemOf({ delivery: 'twice' })).toContain('delivery (--delivery or VIGIL_DELIVERY): use exactly-once or at-least-once');
+    expect(problemOf({ redis: '127.0.0.1:6379' })).toContain('redis (--redis or VIGIL_REDIS_URL): write the Redis address as a URL');
+    expect(problemOf({ redis: 'redis://127.0.0.1:6379', inputTopics: ['a', 'b'] })).toContain('effectively-once state in Redis needs exactly one input topic');
+  });
 });

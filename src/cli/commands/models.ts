@@ -6,6 +6,9 @@ import { ModelRegistry, type PromotionResult, type VersionInfo } from '../../reg
 import { DEFAULT_PROMOTION_RULE } from '../../registry/promotion-rule.js';
 import { parseEvaluationReport } from '../../registry/registry-record.js';
 import { hashTrainingData } from '../../registry/training-data-hash.js';
+import { DEFAULT_CLICKHOUSE_DATABASE, offlineStoreLocation, openOfflineStore } from '../../learning/offline-store-location.js';
+import { formatRetrainHistory, readRetrainHistory } from '../../learning/retrain-history.js';
+import type { RetrainRun } from '../../store/offline-store.js';
 
 /** Exit code of `promote` when the promotion rule refuses the candidate (1 is an error). */
 export const EXIT_REJECTED = 2;
@@ -74,14 +77,34 @@ function readReport(path: string) {
   return parseEvaluationReport(raw, path);
 }
 
+/** The history in the offline store; its schema is brought up to date first (idempotent). */
+async function readHistory(location: string, database: string | undefined): Promise<RetrainRun[]> {
+  const store = openOfflineStore(offlineStoreLocation(location, database));
+  try {
+    await store.migrate();
+    return await readRetrainHistory(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export function registerModels(program: Command): void {
   const models = program.command('models').description('the model registry: list, inspect, promote, roll back');
 
-  modelsDirOption(models.command('list').description('one line per version; * marks the current one'))
-    .option('--json', 'print the versions as one JSON array')
-    .action((f: { modelsDir: string; json?: boolean }) => {
-      const versions = new ModelRegistry({ modelsDir: f.modelsDir }).list();
-      process.stdout.write((f.json ? JSON.stringify(versions.map(({ manifest: _m, ...v }) => v)) : formatVersionList(versions)) + '\n');
+  modelsDirOption(models.command('list').description('one line per version; * marks the current one; with an offline store, the retrain history too'))
+    .option('--json', 'print the versions as one JSON array ({ versions, history } with an offline store)')
+    .option('--offline-store <url|path>', 'read the retrain history from this ClickHouse URL or SQLite file (env VIGIL_OFFLINE_STORE)')
+    .option('--clickhouse-database <name>', `ClickHouse database of the history (env VIGIL_CLICKHOUSE_DATABASE; default ${DEFAULT_CLICKHOUSE_DATABASE})`)
+    .action(async (f: { modelsDir: string; json?: boolean; offlineStore?: string; clickhouseDatabase?: string }) => {
+      const listed = new ModelRegistry({ modelsDir: f.modelsDir }).list();
+      const versions = listed.map(({ manifest: _m, ...v }) => v);
+      const location = f.offlineStore ?? (process.env.VIGIL_OFFLINE_STORE?.trim() || undefined);
+      const history = location === undefined ? undefined : await readHistory(location, f.clickhouseDatabase ?? (process.env.VIGIL_CLICKHOUSE_DATABASE?.trim() || undefined));
+      if (f.json) {
+        process.stdout.write(JSON.stringify(history === undefined ? versions : { versions, history }) + '\n');
+        return;
+      }
+      process.stdout.write(formatVersionList(listed) + (history === undefined ? '' : `\n\n${formatRetrainHistory(history)}`) + '\n');
     });
 
   modelsDirOption(models.command('show').description('manifest and registry record of one version').argument('<version>'))

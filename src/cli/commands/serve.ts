@@ -23,6 +23,11 @@ interface ServeFlags {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   backend?: string;
+  delivery?: string;
+  transactionalId?: string;
+  transactionTimeoutMs?: number;
+  redis?: string;
+  keyPrefix?: string;
   json?: boolean;
 }
 
@@ -48,6 +53,11 @@ function settingsFromFlags(f: ServeFlags): Partial<ServeSettingsInput> {
     sessionTimeoutMs: f.sessionTimeoutMs,
     heartbeatIntervalMs: f.heartbeatIntervalMs,
     backend: f.backend as ServeSettingsInput['backend'],
+    delivery: f.delivery as ServeSettingsInput['delivery'],
+    transactionalId: f.transactionalId,
+    transactionTimeoutMs: f.transactionTimeoutMs,
+    redis: f.redis,
+    keyPrefix: f.keyPrefix,
   };
 }
 
@@ -108,6 +118,11 @@ export function registerServe(program: Command): void {
     .option('--session-timeout-ms <ms>', `a member silent this long loses its partitions (default ${d.sessionTimeoutMs})`, positiveInt)
     .option('--heartbeat-interval-ms <ms>', `group heartbeat (default ${d.heartbeatIntervalMs})`, positiveInt)
     .option('--backend <name>', `TF.js backend: auto | node | wasm | cpu (default ${d.backend})`)
+    .option('--delivery <mode>', `exactly-once (one Kafka transaction per micro-batch; read verdicts with isolation read_committed) | at-least-once (env VIGIL_DELIVERY; default ${d.delivery})`)
+    .option('--transactional-id <id>', 'exactly-once: unique per instance and stable across its restarts, so a restart fences the old one (env VIGIL_TRANSACTIONAL_ID; default <group>-<host>-<pid>)')
+    .option('--transaction-timeout-ms <ms>', `exactly-once: the broker aborts a killed instance's open transaction after this long (default ${d.transactionTimeoutMs})`, positiveInt)
+    .option('--redis <url>', 'per-IP state in this Redis (env VIGIL_REDIS_URL; default: in memory, lost on exit)')
+    .option('--key-prefix <prefix>', `prefix of the state keys (env VIGIL_KEY_PREFIX; default ${d.keyPrefix})`)
     .option('--json', 'progress (stderr) and the final summary (stdout) as JSON lines')
     .action(serve);
 }

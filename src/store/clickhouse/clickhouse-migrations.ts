@@ -77,6 +77,32 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
 ) ENGINE = MergeTree PARTITION BY ${MONTH_OF_TS} ORDER BY (event_key, ts_ms)`,
     ],
   },
+  {
+    version: 5,
+    name: '005_create_retrain_runs',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.retrain_runs (
+  run_id String,
+  ts_ms UInt64,
+  finished_at_ms UInt64,
+  triggers String,
+  base_rows UInt64,
+  sample_rows UInt64,
+  candidate_version String,
+  parent_version String,
+  outcome String,
+  reason String,
+  holdout_rows UInt64,
+  macro_f1 Float64,
+  parent_macro_f1 Nullable(Float64),
+  macro_f1_gain Nullable(Float64),
+  benign_fpr Float64,
+  class_precision Array(Float64),
+  class_recall Array(Float64),
+  class_f1 Array(Float64)
+) ENGINE = MergeTree PARTITION BY ${MONTH_OF_TS} ORDER BY (run_id, ts_ms)`,
+    ],
+  },
 ];
 
 /** The statement with `{db}` replaced by the quoted database name. */

@@ -14,6 +14,7 @@ import {
   type OfflineRows,
   type OfflineStore,
   type OfflineTable,
+  type RetrainRun,
   type ScanOptions,
   type ScanRange,
   type TrainingSample,
@@ -92,10 +93,10 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** UInt64 columns arrive as strings in JSON (they may exceed 2^53); ours hold epoch ms, which do not. */
+/** UInt64 columns arrive as strings in JSON (they may exceed 2^53); ours hold epoch ms and counts, which do not. */
 function decodeRecord<Row>(spec: TableSpec<Row>, json: Record<string, ColumnValue>): Row {
   for (const column of spec.columns) {
-    if (column.type === 'timestamp') json[column.name] = Number(json[column.name]);
+    if (column.type === 'timestamp' || column.type === 'uint64') json[column.name] = Number(json[column.name]);
   }
   return spec.fromRecord(json);
 }
@@ -153,6 +154,10 @@ export class ClickHouseOfflineStore implements OfflineStore {
 
   insertTrainingSamples(rows: readonly TrainingSample[]): Promise<void> {
     return this.#insert('training_samples', rows);
+  }
+
+  insertRetrainRuns(rows: readonly RetrainRun[]): Promise<void> {
+    return this.#insert('retrain_runs', rows);
   }
 
   async *scan<T extends OfflineTable>(table: T, range: ScanRange = {}, options: ScanOptions = {}): AsyncIterable<OfflineRows[T][]> {

@@ -12,6 +12,7 @@ export const CLICKHOUSE_TYPES: Readonly<Record<ColumnType, string>> = {
   string: 'String',
   timestamp: 'UInt64',
   uint16: 'UInt16',
+  uint64: 'UInt64',
   float64: 'Float64',
   float64_array: 'Array(Float64)',
   nullable_float64: 'Nullable(Float64)',
@@ -95,6 +96,7 @@ function writeValue(out: ByteWriter, type: ColumnType, value: CheckedValue): voi
     case 'string':
       return out.string(value as string);
     case 'timestamp':
+    case 'uint64':
       return out.uint64(value as number);
     case 'uint16':
       return out.uint16(value as number);

@@ -11,6 +11,7 @@ export const SQLITE_TYPES: Readonly<Record<ColumnType, string>> = {
   string: 'TEXT',
   timestamp: 'INTEGER',
   uint16: 'INTEGER',
+  uint64: 'INTEGER',
   float64: 'REAL',
   float64_array: 'BLOB',
   nullable_float64: 'REAL',

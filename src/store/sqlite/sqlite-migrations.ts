@@ -83,4 +83,32 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS training_samples_by_key ON training_samples (event_key, ts_ms)',
     ],
   },
+  {
+    version: 5,
+    name: '005_create_retrain_runs',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS retrain_runs (
+  run_id TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  finished_at_ms INTEGER NOT NULL,
+  triggers TEXT NOT NULL,
+  base_rows INTEGER NOT NULL,
+  sample_rows INTEGER NOT NULL,
+  candidate_version TEXT NOT NULL,
+  parent_version TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  holdout_rows INTEGER NOT NULL,
+  macro_f1 REAL NOT NULL,
+  parent_macro_f1 REAL,
+  macro_f1_gain REAL,
+  benign_fpr REAL NOT NULL,
+  class_precision BLOB NOT NULL,
+  class_recall BLOB NOT NULL,
+  class_f1 BLOB NOT NULL
+) STRICT`,
+      'CREATE INDEX IF NOT EXISTS retrain_runs_by_ts ON retrain_runs (ts_ms, run_id)',
+      'CREATE INDEX IF NOT EXISTS retrain_runs_by_key ON retrain_runs (run_id, ts_ms)',
+    ],
+  },
 ];

@@ -14,6 +14,7 @@ import {
   type OfflineRows,
   type OfflineStore,
   type OfflineTable,
+  type RetrainRun,
   type ScanOptions,
   type ScanRange,
   type TrainingSample,
@@ -120,6 +121,10 @@ export class SqliteOfflineStore implements OfflineStore {
 
   insertTrainingSamples(rows: readonly TrainingSample[]): Promise<void> {
     return this.#insert('training_samples', rows);
+  }
+
+  insertRetrainRuns(rows: readonly RetrainRun[]): Promise<void> {
+    return this.#insert('retrain_runs', rows);
   }
 
   async *scan<T extends OfflineTable>(table: T, range: ScanRange = {}, options: ScanOptions = {}): AsyncIterable<OfflineRows[T][]> {

@@ -1,0 +1,77 @@
+/**
+ * The part of a retrain that turns rows into a saved model, behind a small interface so the
+ * retrainer does not care what kind of model it is: the flow MLP today (MlpCandidateTrainer),
+ * an ensemble trainer later. The retrainer hands over raw, sanitized flow rows (79 features,
+ * NaN = missing) and a directory; the trainer saves there a model the registry can load
+ * (manifest.json naming `version`), and the retrainer judges it on the hold-out.
+ */
+import { join } from 'node:path';
+import { THREAT_CLASSES } from '../events/threat-classes.js';
+import { saveModel } from '../inference/model-store.js';
+import type { LabelledRows } from '../training/dataset.js';
+import { trainClassifier, type TrainOptions } from '../training/train.js';
+import { childLogger } from '../telemetry/logger.js';
+
+export interface CandidateTrainingSet {
+  /** Rows to fit on (already balanced). */
+  train: LabelledRows;
+  /** Rows for early stopping only; never the hold-out the candidate is judged on. */
+  validation: LabelledRows;
+}
+
+export interface CandidateTarget {
+  /** The registry directory; the model goes to `<modelsDir>/<version>`. */
+  modelsDir: string;
+  version: string;
+  /** Same set + same seed: same model. */
+  seed: number;
+  /** Recorded in the manifest beside the trainer's own settings (why and on what it trained). */
+  provenance: Record<string, unknown>;
+}
+
+export interface TrainedCandidate {
+  version: string;
+  dir: string;
+  /** Epochs run and the one whose weights were kept. */
+  epochs: number;
+  bestEpoch: number;
+}
+
+export interface CandidateTrainer {
+  /** Names the trainer in logs and manifests. */
+  readonly name: string;
+  train(set: CandidateTrainingSet, target: CandidateTarget): Promise<TrainedCandidate>;
+}
+
+const log = childLogger('retrain');
+
+/** The flow MLP of training/train.ts: class weights, early stopping on the validation rows. */
+export class MlpCandidateTrainer implements CandidateTrainer {
+  readonly name = 'mlp';
+
+  /** `options.seed` is ignored: the target's seed wins, so the retrainer owns determinism. */
+  constructor(private readonly options: Omit<TrainOptions, 'seed'> = {}) {}
+
+  async train(set: CandidateTrainingSet, target: CandidateTarget): Promise<TrainedCandidate> {
+    const result = await trainClassifier(set.train, set.validation, { ...this.options, seed: target.seed }, async (e) => {
+      log.debug({ version: target.version, epoch: e.epoch, valMacroF1: e.valMacroF1, improved: e.improved }, 'epoch');
+      // An epoch runs synchronously; between epochs, timers get their turn: the retrain job's
+      // BullMQ lock renewal and the labels consumer's heartbeats share this process.
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    const dir = join(target.modelsDir, target.version);
+    const classCounts = Object.fromEntries(THREAT_CLASSES.map((c, i) => [c, set.train.y.filter((v) => v === i).length]));
+    try {
+      await saveModel(dir, {
+        model: result.model,
+        transform: result.transform,
+        version: target.version,
+        trainingConfig: { ...result.config, trainer: this.name, classCounts, ...target.provenance },
+        metrics: { bestEpoch: result.bestEpoch, validation: result.history[result.bestEpoch - 1], history: result.history },
+      });
+    } finally {
+      result.model.dispose();
+    }
+    return { version: target.version, dir, epochs: result.history.length, bestEpoch: result.bestEpoch };
+  }
+}

@@ -1,0 +1,33 @@
+import type { SettledBatch } from '../kafka/offset-ledger.js';
+import type { PartitionOffset } from '../kafka/offset-ledger.js';
+import type { Position } from '../sources/record.js';
+
+/** The source side of a transactional commit (KafkaSource with commits: 'transaction'). */
+export interface TransactionalSource {
+  commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void>;
+}
+
+/** The output side: what the batch's stages staged, committed with the offsets or dropped. */
+export interface BatchTransaction {
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  discard(): void;
+}
+
+/**
+ * The last stage in exactly-once mode, in place of acknowledge: the batch's staged verdicts
+ * and dead letters and its input offsets commit in one transaction, or, when a rebalance made
+ * the batch stale (its records are being read again), are dropped.
+ */
+export function commitTransaction(source: TransactionalSource, output: BatchTransaction): (batch: { last: Position | null }) => Promise<void> {
+  return async (batch) => {
+    if (!batch.last) return;
+    await source.commitTransactionally(batch.last, async ({ offsets, stale }) => {
+      if (stale) {
+        output.discard();
+        return false;
+      }
+      await output.commit(offsets);
+      return true;
+    });
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The retrainer's parts on real CICIDS2017 rows and an embedded (SQLite) offline store:
+ * balancing that keeps the input rows and grows only small classes, samples projected from
+ * v2 vectors, determinism with a seed, and the history row it writes.
+ */
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
+import { ConfigError } from '../../src/errors/vigil-error.js';
+import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
+import { MlpCandidateTrainer } from '../../src/learning/candidate-trainer.js';
+import { balanceRawRows, balanceTargets } from '../../src/learning/raw-balance.js';
+import { collectedRows } from '../../src/learning/retrain-data.js';
+import { formatRetrainHistory, readRetrainHistory } from '../../src/learning/retrain-history.js';
+import { Retrainer } from '../../src/learning/retrainer.js';
+import type { RetrainJob } from '../../src/learning/retrain-scheduler.js';
+import { ModelRegistry } from '../../src/registry/model-registry.js';
+import type { TrainingSample } from '../../src/store/offline-store.js';
+import { SqliteOfflineStore } from '../../src/store/sqlite/sqlite-offline-store.js';
+import { scoredPool, weakRegistry, writeRetrainData, type RetrainData } from './retrain-fixture.js';
+
+let data: RetrainData;
+let base: LabeledFlows;
+let samples: TrainingSample[];
+const cleanup: string[] = [];
+
+const job = (id: string, startedAtMs: number): RetrainJob => ({ id, data: { windowStartMs: null, triggeredAtMs: startedAtMs, reasons: ['new-samples: 80 >= 50'] }, startedAtMs });
+
+beforeAll(async () => {
+  data = writeRetrainData({ base: 200, holdout: 100, pool: 40 });
+  cleanup.push(data.dir);
+  base = await loadLabeledFlows([data.base]);
+  const pool = await scoredPool(data.pool, 'evt', 1_000, 'weak');
+  samples = pool.map((f, i) => ({
+    eventKey: f.vector.eventId, ts: 2_000 + i, features: f.vector.vector, label: f.label, mlLabel: 'normal',
+    featureVersion: 2, modelVersion: 'weak', source: 'analyst', threatScore: null,
+  }));
+}, 60_000);
+afterAll(() => {
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+async function sqliteStore(name: string): Promise<SqliteOfflineStore> {
+  const store = new SqliteOfflineStore({ path: join(data.dir, `${name}.sqlite`) });
+  await store.migrate();
+  return store;
+}
+
+describe('balanceRawRows', () => {
+  it('keeps every input row as it was, grows only classes below the floor, and repeats itself for a seed', () => {
+    const counts = THREAT_CLASSES.map((_, c) => base.y.filter((y) => y === c).length);
+    const targets = balanceTargets(base.y, 150);
+    // The fixture has fewer than 150 web attacks and intrusions, and plenty of the rest.
+    expect(Object.keys(targets).sort()).toEqual(THREAT_CLASSES.filter((_, c) => counts[c]! > 0 && counts[c]! < 150).sort());
+    expect(Object.keys(targets)).toContain('intrusion');
+
+    const a = balanceRawRows(base, { minClassRows: 150, seed: 3 });
+    const n = base.rows;
+    expect(a.rows.x.subarray(0, n * base.dims)).toEqual(base.x);
+    expect(a.rows.y.subarray(0, n)).toEqual(base.y);
+    THREAT_CLASSES.forEach((c, i) => {
+      const after = a.rows.y.filter((y) => y === i).length;
+      expect(after, c).toBe(counts[i]! > 0 && counts[i]! < 150 ? 150 : counts[i]);
+      expect(a.generated[c], c).toBe(after - counts[i]!);
+    });
+    expect(a.rows.x.subarray(n * base.dims).every(Number.isFinite)).toBe(true);
+
+    const again = balanceRawRows(base, { minClassRows: 150, seed: 3 });
+    expect(again.rows.x).toEqual(a.rows.x);
+    const other = balanceRawRows(base, { minClassRows: 150, seed: 4 });
+    expect(other.rows.x.subarray(n * base.dims)).not.toEqual(a.rows.x.subarray(n * base.dims));
+  });
+
+  it('returns the rows as they are when no class is below the floor', () => {
+    const same = balanceRawRows(base, { minClassRows: 1, seed: 1 });
+    expect(same.rows).toBe(base);
+    expect(Object.values(same.generated).every((g) => g === 0)).toBe(true);
+  });
+});
+
+describe('collectedRows', () => {
+  it('projects v2 samples to the 79 flow features and counts versions it cannot project', async () => {
+    const store = await sqliteStore('collected');
+    try {
+      const odd: TrainingSample = { ...samples[0]!, eventKey: 'v3', featureVersion: 3, features: [1, 2, 3] };
+      await store.insertTrainingSamples([...samples.slice(0, 5), odd]);
+      const rows = await collectedRows(store, {}, 1, 79);
+      expect(rows).toMatchObject({ read: 6, unprojectable: { 3: 1 }, dims: 79 });
+      expect(Array.from(rows.y)).toEqual(samples.slice(0, 5).map((s) => THREAT_CLASSES.indexOf(s.label)));
+      // The projection gives back the flow's own v1 vector (NaN where a feature was missing).
+      const pool = await loadLabeledFlows([data.pool]);
+      expect(rows.x).toEqual(pool.x.subarray(0, 5 * 79));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('Retrainer', () => {
+  it('refuses settings without base or hold-out data', async () => {
+    const store = await sqliteStore('settings');
+    try {
+      expect(() => new Retrainer({ modelsDir: data.dir, baseData: [], holdoutData: [data.holdout], store })).toThrow(ConfigError);
+      expect(() => new Retrainer({ modelsDir: data.dir, baseData: [data.base], holdoutData: [], store })).toThrow(ConfigError);
+      expect(() => new Retrainer({ modelsDir: data.dir, baseData: [data.base], holdoutData: [data.holdout], store, validationShare: 1 })).toThrow(ConfigError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('trains the same candidate from the same inputs and seed, records lineage, and writes its history row', async () => {
+    const first = await weakRegistry(base, 200);
+    const second = join(dirname(first), 'copy');
+    cpSync(first, second, { recursive: true });
+    cleanup.push(dirname(first));
+    const store = await sqliteStore('determinism');
+    try {
+      await store.insertTrainingSamples(samples);
+      const trainer = new MlpCandidateTrainer({ maxEpochs: 6, patience: 3 });
+      const startedAt = Date.parse('2026-12-01T10:00:00Z');
+      const reports = [];
+      for (const modelsDir of [first, second]) {
+        // With SMOTE on, so the balancing is part of what must repeat.
+        const retrainer = new Retrainer({ modelsDir, baseData: [data.base], holdoutData: [data.holdout], store, trainer, seed: 11, minClassRows: 150 });
+        reports.push(await retrainer.run(job(`retrain-${modelsDir === first ? 'a' : 'b'}`, startedAt)));
+      }
+      const [a, b] = reports;
+      expect(a!.run.candidateVersion).toBe('r20261201T100000Z');
+      expect(b!.run.candidateVersion).toBe(a!.run.candidateVersion);
+      const weights = (dir: string) => readFileSync(join(dir, a!.run.candidateVersion, 'weights.bin'));
+      expect(weights(second).equals(weights(first))).toBe(true);
+      expect(b!.run.macroF1).toBe(a!.run.macroF1);
+
+      const info = new ModelRegistry({ modelsDir: first }).show(a!.run.candidateVersion);
+      expect(info.parent).toBe('weak');
+      expect(info.record.trainingData?.files.map((f) => f.path)).toEqual([data.base]);
+      expect(info.manifest.trainingConfig).toMatchObject({ trainer: 'mlp', seed: 11, retrain: { job: 'retrain-a', samples: samples.length } });
+
+      const history = await readRetrainHistory(store);
+      expect(history.map((r) => r.runId)).toEqual([`retrain-a@${startedAt}`, `retrain-b@${startedAt}`]);
+      const row = history[0]!;
+      expect(row).toMatchObject({
+        ts: startedAt, triggers: ['new-samples: 80 >= 50'], baseRows: base.rows, sampleRows: samples.length, parentVersion: 'weak',
+        outcome: a!.promotion.outcome, reason: a!.promotion.decision.reason, holdoutRows: info.holdout!.rows, macroF1: info.holdout!.macroF1,
+      });
+      expect(row.recall).toEqual(THREAT_CLASSES.map((c) => info.holdout!.perClass[c].recall));
+      const parent = new ModelRegistry({ modelsDir: first }).show('weak').holdout!;
+      expect(row.parentMacroF1).toBe(parent.macroF1);
+      expect(row.macroF1Gain).toBeCloseTo(row.macroF1 - parent.macroF1, 12);
+
+      const text = formatRetrainHistory(history);
+      expect(text.split('\n')[0]).toBe('retrain history');
+      expect(text).toContain(`${a!.run.candidateVersion}  weak`);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it('says so when no retrain has run', () => {
+    expect(formatRetrainHistory([])).toBe('retrain history: no retrain has run yet');
+  });
+});
