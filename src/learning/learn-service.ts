@@ -20,7 +20,7 @@ import { childLogger } from '../telemetry/logger.js';
 import { MlpCandidateTrainer, type CandidateTrainer } from './candidate-trainer.js';
 import type { CollectorCounters } from './collector-counters.js';
 import type { LearnSettings } from './learn-settings.js';
-import { offlineStoreLocation, openOfflineStore } from './offline-store-location.js';
+import { offlineStoreLocation, openOfflineStore } from '../store/open-stores.js';
 import { RetrainScheduler } from './retrain-scheduler.js';
 import { Retrainer } from './retrainer.js';
 import { TrainingCollector } from './training-collector.js';

@@ -10,7 +10,7 @@ import { TopicNameSchema } from '../kafka/settings.js';
 import { MODELS_DIR } from '../paths.js';
 import { DEFAULT_PROMOTION_RULE } from '../registry/promotion-rule.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../training/train.js';
-import { DEFAULT_CLICKHOUSE_DATABASE } from './offline-store-location.js';
+import { DEFAULT_CLICKHOUSE_DATABASE } from '../store/open-stores.js';
 import { RETRAIN_SCHEDULER_DEFAULTS } from './retrain-scheduler.js';
 import { RETRAIN_TRIGGER_DEFAULTS } from './retrain-triggers.js';
 import { RETRAINER_DEFAULTS } from './retrainer.js';

@@ -9,33 +9,48 @@ import { SqliteOfflineStore } from './sqlite/sqlite-offline-store.js';
 /**
  * Stores named by one command-line string each, so every command takes the same spelling:
  *
- * - offline: `http://HOST:8123[/DATABASE]` (ClickHouse's HTTP interface; database `vigil` by
- *   default) or `sqlite:PATH` (the embedded store; a bare path ending in .sqlite or .db too);
+ * - offline: `http://HOST:8123[/DATABASE]` (ClickHouse's HTTP interface; the database from the
+ *   path, else the `database` setting, else `vigil`), or a SQLite file: `sqlite:PATH` or any
+ *   other string, read as a path (the embedded store);
  * - state: `redis://HOST:6379[/DB]`.
  */
-export async function openOfflineStore(spec: string): Promise<OfflineStore> {
-  const store = offlineStoreOf(spec);
-  await store.migrate();
-  return store;
-}
+export type OfflineStoreLocation = { type: 'clickhouse'; url: string; database: string; username?: string; password?: string } | { type: 'sqlite'; path: string };
 
-function offlineStoreOf(spec: string): OfflineStore {
-  if (/^https?:\/\//.test(spec)) {
+export const DEFAULT_CLICKHOUSE_DATABASE = 'vigil';
+
+export function offlineStoreLocation(spec: string, database?: string): OfflineStoreLocation {
+  if (/^https?:\/\//i.test(spec)) {
     const url = new URL(spec);
-    const database = url.pathname.replace(/^\/+|\/+$/g, '');
-    const options = {
+    const fromPath = url.pathname.replace(/^\/+|\/+$/g, '');
+    return {
+      type: 'clickhouse',
       url: `${url.protocol}//${url.host}`,
+      database: fromPath || database || DEFAULT_CLICKHOUSE_DATABASE,
       ...(url.username && { username: decodeURIComponent(url.username) }),
       ...(url.password && { password: decodeURIComponent(url.password) }),
-      ...(database && { database }),
     };
-    return new ClickHouseOfflineStore(options);
   }
-  const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : /\.(sqlite|db)$/.test(spec) ? spec : null;
-  if (path === null || path.length === 0) {
-    throw new ConfigError(`offline store ${JSON.stringify(spec)}: give http://HOST:8123[/DATABASE] for ClickHouse or sqlite:PATH for the embedded store`);
-  }
-  return new SqliteOfflineStore({ path });
+  const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
+  if (path.length === 0) throw new ConfigError('offline store: give http://HOST:8123[/DATABASE] for ClickHouse or the path of a SQLite file');
+  return { type: 'sqlite', path };
+}
+
+export function describeLocation(l: OfflineStoreLocation): string {
+  return l.type === 'clickhouse' ? `ClickHouse ${l.url} database ${l.database}` : `SQLite ${l.path}`;
+}
+
+/** Opens the store (a ConfigError for bad settings); the caller migrates and closes it. */
+export function openOfflineStore(l: OfflineStoreLocation): OfflineStore {
+  if (l.type === 'sqlite') return new SqliteOfflineStore({ path: l.path });
+  const { type: _type, ...options } = l;
+  return new ClickHouseOfflineStore(options);
+}
+
+/** The store `spec` names, migrated to this code's schema. */
+export async function openMigratedOfflineStore(spec: string): Promise<OfflineStore> {
+  const store = openOfflineStore(offlineStoreLocation(spec));
+  await store.migrate();
+  return store;
 }
 
 /** A feature-state store and what closes it. */

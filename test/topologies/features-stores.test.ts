@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFeatures, type FeaturesRunOptions } from '../../src/cli/commands/features.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
 import { isSecurityEvent } from '../../src/events/security-events.js';
-import { openOfflineStore } from '../../src/store/open-stores.js';
+import { openMigratedOfflineStore } from '../../src/store/open-stores.js';
 import type { InputEvent } from '../../src/sources/file-source.js';
 import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
 import { decodeAll, SYSLOG_YEAR, writeV2Inputs, type V2Inputs } from '../features/v2-fixtures.js';
@@ -99,7 +99,7 @@ describe('features topology with an offline store: backfill', () => {
     const varying = Array.from({ length: 20 }, (_, k) => 79 + k).filter((d) => new Set(a.map((l) => l.vector[d])).size > 1);
     expect(varying.length).toBeGreaterThan(8);
 
-    const store = await openOfflineStore(offline);
+    const store = await openMigratedOfflineStore(offline);
     try {
       expect(await store.count('events')).toBe(live.events);
     } finally {
@@ -119,7 +119,7 @@ describe('features topology with an offline store: backfill', () => {
     const a = linesOf(streamed);
     expect(linesOf(backfilled)).toEqual(a);
 
-    const store = await openOfflineStore(offline);
+    const store = await openMigratedOfflineStore(offline);
     try {
       expect(await store.count('feature_vectors')).toBe(flows.length);
       expect(await store.count('verdicts')).toBe(flows.length);

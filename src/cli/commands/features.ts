@@ -12,7 +12,7 @@ import { createDlqWriter } from '../../sinks/dlq-file.js';
 import { createOfflineEventDecoder, openOfflineEventSource } from '../../sources/offline-event-source.js';
 import { sourceStateCounters, type SourceStateCounters } from '../../stages/source-states.js';
 import type { OfflineStore, ScanRange } from '../../store/offline-store.js';
-import { openOfflineStore, openStateStore } from '../../store/open-stores.js';
+import { openMigratedOfflineStore, openStateStore } from '../../store/open-stores.js';
 import { SOURCE_STATE_DEFAULTS } from '../../store/source-state-store.js';
 import { openEventSource, type OpenFileSourceOptions } from '../../sources/file-source.js';
 import { childLogger } from '../../telemetry/logger.js';
@@ -106,8 +106,8 @@ const globalEntity = (instance: string): string => `@global:${instance}`;
 export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunResult> {
   const started = performance.now();
   const sourceOptions: OpenFileSourceOptions = o.syslogYear === undefined ? {} : { syslogYear: o.syslogYear };
-  const replayStore = o.replay ? await openOfflineStore(o.replay.offline) : null;
-  const offline = o.offline ? await openOfflineStore(o.offline) : null;
+  const replayStore = o.replay ? await openMigratedOfflineStore(o.replay.offline) : null;
+  const offline = o.offline ? await openMigratedOfflineStore(o.offline) : null;
   const state = o.state ? openStateStore(o.state, { ...(o.keyPrefix !== undefined && { keyPrefix: o.keyPrefix }) }) : null;
   const counters = sourceStateCounters();
   const deadLetters = createDlqWriter(o.dlq);
@@ -235,7 +235,7 @@ function withCommonOptions(command: Command): Command {
     .option('--key-prefix <prefix>', `state key prefix (default ${SOURCE_STATE_DEFAULTS.keyPrefix})`)
     .option('--instance <name>', 'names this process\'s checkpoint of the global (graph) states (default "default")')
     .option('--idle-ms <ms>', `sources idle this long (event time) leave memory (default ${SOURCE_STATE_DEFAULTS.ttlMs}, the state TTL)`, positiveInt)
-    .option('--model <dir|version>', 'also score flows with this model: with --offline, the scored vectors and verdicts are recorded (what the training collector joins labels with); confident verdicts teach feature 83')
+    .option('--model <dir|version>', 'also score flows with this model: with --offline-store, the scored vectors and verdicts are recorded (what the training collector joins labels with); confident verdicts teach feature 83')
     .option('--batch-size <n>', 'micro-batch size', positiveInt, 256)
     .option('--batch-wait-ms <ms>', 'longest a micro-batch waits to fill', nonNegativeInt, 20)
     .option('--json', 'print the run summary as one JSON object');
@@ -266,7 +266,7 @@ async function runAndPrint(f: CommonFlags, source: Pick<FeaturesRunOptions, 'inp
 
 interface FeaturesFlags extends CommonFlags {
   data: string[];
-  offline?: string;
+  offlineStore?: string;
   syslogYear?: number;
 }
 
@@ -276,15 +276,15 @@ export function registerFeatures(program: Command): void {
       .command('features')
       .description('compute feature-version-2 vectors (100 dims) of flows, Cowrie and sshd events; one JSON line per event')
       .requiredOption('--data <file...>', 'input files, processed in the order given (give them in time order); - for stdin')
-      .option('--offline <store>', 'also record the events for backfill: http://HOST:8123[/DB] (ClickHouse) or sqlite:PATH')
+      .option('--offline-store <store>', 'also record the events for backfill: http://HOST:8123[/DB] (ClickHouse) or a SQLite file path')
       .option('--syslog-year <year>', 'year of the first line of syslog inputs (default: the current UTC year)', positiveInt),
   ).action(async (f: FeaturesFlags) => {
-    await runAndPrint(f, { inputs: f.data, ...(f.offline !== undefined && { offline: f.offline }), ...(f.syslogYear !== undefined && { syslogYear: f.syslogYear }) });
+    await runAndPrint(f, { inputs: f.data, ...(f.offlineStore !== undefined && { offline: f.offlineStore }), ...(f.syslogYear !== undefined && { syslogYear: f.syslogYear }) });
   });
 }
 
 interface BackfillFlags extends CommonFlags {
-  offline: string;
+  offlineStore: string;
   key?: string;
   from?: number;
   to?: number;
@@ -300,12 +300,12 @@ export function registerBackfill(program: Command): void {
     program
       .command('backfill')
       .description('recompute feature-version-2 vectors from the events recorded in an offline store (same topology, replayed in time order)')
-      .requiredOption('--offline <store>', 'http://HOST:8123[/DB] (ClickHouse) or sqlite:PATH')
+      .requiredOption('--offline-store <store>', 'http://HOST:8123[/DB] (ClickHouse) or a SQLite file path')
       .option('--key <ip>', 'only this source IP')
       .option('--from <ms>', 'first event time, epoch ms (inclusive)', nonNegativeInt)
       .option('--to <ms>', 'end event time, epoch ms (exclusive)', nonNegativeInt),
   ).action(async (f: BackfillFlags) => {
     const range: ScanRange = { ...(f.key !== undefined && { key: f.key }), ...(f.from !== undefined && { fromMs: f.from }), ...(f.to !== undefined && { toMs: f.to }) };
-    await runAndPrint(f, { inputs: [], replay: { offline: f.offline, range } });
+    await runAndPrint(f, { inputs: [], replay: { offline: f.offlineStore, range } });
   });
 }

@@ -6,7 +6,7 @@ import { ModelRegistry, type PromotionResult, type VersionInfo } from '../../reg
 import { DEFAULT_PROMOTION_RULE } from '../../registry/promotion-rule.js';
 import { parseEvaluationReport } from '../../registry/registry-record.js';
 import { hashTrainingData } from '../../registry/training-data-hash.js';
-import { DEFAULT_CLICKHOUSE_DATABASE, offlineStoreLocation, openOfflineStore } from '../../learning/offline-store-location.js';
+import { DEFAULT_CLICKHOUSE_DATABASE, offlineStoreLocation, openOfflineStore } from '../../store/open-stores.js';
 import { formatRetrainHistory, readRetrainHistory } from '../../learning/retrain-history.js';
 import type { RetrainRun } from '../../store/offline-store.js';
 
