@@ -3,6 +3,7 @@
  *
  *   source ──batches──▶ decode ──▶ dead-letter bad input ──▶ vectorize (v1, 79 dims)
  *          ──▶ score (TF.js, one forward pass per micro-batch) ──▶ [fold per-IP state]
+ *          ──▶ [record scored vectors + verdicts (offline store)]
  *          ──▶ write verdicts ──▶ acknowledge (or commit the batch's transaction)
  *
  * State goes to the online store before the batch is acknowledged, each update carrying its
@@ -19,7 +20,9 @@ import { pullBatches } from '../src/operators/pull-batches.js';
 import type { Decoder, RecordSource } from '../src/sources/record.js';
 import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
 import { acknowledge } from '../src/stages/acknowledge.js';
+import type { OfflineStore } from '../src/store/offline-store.js';
 import type { OnlineStore } from '../src/store/online-store.js';
+import { recordScoredFlows } from '../src/stages/record-scored-vectors.js';
 import { applyState } from '../src/stages/apply-state.js';
 import { decodeBatch } from '../src/stages/decode-batch.js';
 import type { FlowBatch } from '../src/stages/flow-batch.js';
@@ -38,6 +41,8 @@ export interface DetectTopologyOptions {
   batch: { maxSize: number; maxWaitMs: number };
   /** Where per-IP baseline state is folded; none: no state. */
   state?: OnlineStore;
+  /** Where scored vectors and verdicts are recorded for the training collector; none: not recorded. */
+  offline?: OfflineStore;
   /**
    * How a batch whose outputs are written is acknowledged; by default source.markDurable. A
    * transactional output commits the batch here (see stages/commit-transaction.ts).
@@ -46,7 +51,9 @@ export interface DetectTopologyOptions {
 }
 
 export function detectTopology(o: DetectTopologyOptions): Observable<FlowBatch> {
-  const withState = o.state ? applyState(o.state) : async (batch: FlowBatch) => batch;
+  const passThrough = async (batch: FlowBatch): Promise<FlowBatch> => batch;
+  const withState = o.state ? applyState(o.state) : passThrough;
+  const recorded = o.offline ? recordScoredFlows(o.offline) : passThrough;
   const settle = o.acknowledge;
   return pullBatches(o.source.batches(o.batch), (records$) =>
     records$.pipe(
@@ -55,6 +62,7 @@ export function detectTopology(o: DetectTopologyOptions): Observable<FlowBatch> 
       map(vectorize),
       map(score(o.models)),
       concatMap(withState),
+      concatMap(recorded),
       concatMap(writeVerdicts(o.verdicts)),
       settle ? concatMap(async (batch: FlowBatch) => (await settle(batch), batch)) : tap<FlowBatch>(acknowledge(o.source)),
     ),

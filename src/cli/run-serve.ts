@@ -45,7 +45,9 @@ import type { FlowBatch } from '../stages/flow-batch.js';
 import type { DeadLetterSink } from '../stages/route-bad-input.js';
 import type { VerdictSink } from '../sinks/verdict-jsonl.js';
 import { MemoryOnlineStore } from '../store/memory/memory-online-store.js';
+import type { OfflineStore } from '../store/offline-store.js';
 import type { OnlineStore } from '../store/online-store.js';
+import { openMigratedOfflineStore } from '../store/open-stores.js';
 import { RedisOnlineStore } from '../store/redis/redis-online-store.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { RegistryModelProvider } from '../registry/registry-model-provider.js';
@@ -129,9 +131,9 @@ const MODEL_POLL_MS = 5_000;
  * micro-batches so a promotion or rollback reaches a running engine without a restart; a
  * version that fails to load is logged and the engine keeps the one it has.
  */
-async function openModels(spec: string | undefined): Promise<ModelProvider & { close(): void }> {
-  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS });
-  const classifier = await loadClassifier(resolveModelDir(spec));
+async function openModels(spec: string | undefined, modelsDir: string | undefined): Promise<ModelProvider & { close(): void }> {
+  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS, ...(modelsDir !== undefined && { modelsDir }) });
+  const classifier = await loadClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }));
   classifier.warmUp();
   return { current: () => classifier, close: () => classifier.dispose() };
 }
@@ -164,7 +166,7 @@ async function openStateStore(s: ServeSettings): Promise<{ store: OnlineStore; k
 /** Starts serving; resolves once the group is joined and the topology runs. */
 export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promise<ServeHandle> {
   const backend = await initBackend(s.backend);
-  const models = await openModels(s.model);
+  const models = await openModels(s.model, s.modelsDir);
   log.info({ model: models.current().version, backend, followsRegistry: !s.model }, 'model loaded');
 
   const kafka = deps.kafka ?? createKafka({ brokers: s.brokers, clientId: `vigil-serve-${process.pid}` });
@@ -183,10 +185,16 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   let transactions: (() => NonNullable<ServeResult['transactions']>) | undefined;
   let output: TransactionalOutput | undefined;
   let state: Awaited<ReturnType<typeof openStateStore>>;
+  let offline: OfflineStore | undefined;
   const exactlyOnce = s.delivery === 'exactly-once';
   try {
     state = await openStateStore(s);
     opened.push({ what: 'state store', close: () => state.close() });
+    if (s.offlineStore !== undefined) {
+      const store = await openMigratedOfflineStore(s.offlineStore);
+      offline = store;
+      opened.push({ what: 'offline store', close: () => store.close() });
+    }
     if (exactlyOnce) {
       const transactionalId = s.transactionalId ?? `${s.groupId}-${hostname()}-${process.pid}`;
       output = await openTransactionalOutput(kafka, {
@@ -257,6 +265,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       models,
       batch: { maxSize: s.batchSize, maxWaitMs: s.batchWaitMs },
       state: state.store,
+      ...(offline && { offline }),
       acknowledge,
     }).pipe(
       tap((batch) => {

@@ -82,6 +82,8 @@ export const SERVE_SETTING_SOURCES: Record<string, { flag: string; env?: string 
   transactionTimeoutMs: { flag: '--transaction-timeout-ms' },
   redis: { flag: '--redis', env: 'VIGIL_REDIS_URL' },
   keyPrefix: { flag: '--key-prefix', env: 'VIGIL_KEY_PREFIX' },
+  modelsDir: { flag: '--models-dir', env: 'VIGIL_MODELS_DIR' },
+  offlineStore: { flag: '--offline-store', env: 'VIGIL_OFFLINE_STORE' },
 };
 
 const brokerAddress = z.string().regex(/^[^\s:/,]+:\d{1,5}$/, { error: 'write each broker as host:port, e.g. 127.0.0.1:9092' });
@@ -113,6 +115,10 @@ export const ServeSettingsSchema = z
     transactionTimeoutMs: positiveInt.default(SERVE_DEFAULTS.transactionTimeoutMs),
     redis: z.string().regex(/^rediss?:\/\//, { error: 'write the Redis address as a URL, e.g. redis://127.0.0.1:6379' }).optional(),
     keyPrefix: z.string().default(SERVE_DEFAULTS.keyPrefix),
+    /** The model registry followed when no --model is pinned (default models/). */
+    modelsDir: z.string().min(1).optional(),
+    /** Where each scored vector and its verdict are recorded (ClickHouse URL or SQLite path); none: not recorded. */
+    offlineStore: z.string().min(1).optional(),
   })
   .refine((s) => new Set(s.inputTopics).size === s.inputTopics.length, { path: ['inputTopics'], error: 'list each input topic once' })
   // Writing verdicts or dead letters back to an input topic would feed the detector its own output.

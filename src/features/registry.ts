@@ -92,7 +92,14 @@ const V2_TO_V1: VectorProjection = {
   },
 };
 
-const PROJECTIONS: readonly VectorProjection[] = [V2_TO_V1];
+/**
+ * v1 -> v1: v1's missing rule again. A v1 vector kept in the offline store is finite (the
+ * store refuses NaN), its missing features written as min - 1 (stages/record-scored-vectors);
+ * read back through this, they are missing (NaN) again, and a sanitized vector is unchanged.
+ */
+const V1_TO_V1: VectorProjection = { from: 1, to: 1, project: V2_TO_V1.project };
+
+const PROJECTIONS: readonly VectorProjection[] = [V2_TO_V1, V1_TO_V1];
 
 /** Whether a vector of version `from` can be given to a model of version `to`. */
 export function canProject(from: number, to: number): boolean {
@@ -101,7 +108,7 @@ export function canProject(from: number, to: number): boolean {
 
 /**
  * `vector` (of feature version `from`) in the layout of version `to`, as a new Float32Array.
- * The same version is a checked copy. Throws ModelError when no projection exists (a v1
+ * The same version is a checked copy (for v1, with its missing rule re-applied). Throws ModelError when no projection exists (a v1
  * vector cannot feed a v2 model: features 80-100 must be recomputed from events, see
  * upgradeV1Vector) or when the vector's length is not its version's.
  */
@@ -111,8 +118,8 @@ export function projectVector(vector: ArrayLike<number>, from: number, to: numbe
   if (vector.length !== source.dims) {
     throw new ModelError(`projectVector: a version-${from} vector has ${source.dims} dims, got ${vector.length}`);
   }
-  if (from === to) return Float32Array.from(vector);
   const projection = PROJECTIONS.find((p) => p.from === from && p.to === to);
+  if (!projection && from === to) return Float32Array.from(vector);
   if (!projection) {
     const known = PROJECTIONS.map((p) => `${p.from} -> ${p.to}`).join(', ');
     throw new ModelError(`projectVector: no projection from feature version ${from} to ${to} (known: ${known}); recompute the vector in version ${to}`);

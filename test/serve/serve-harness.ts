@@ -78,11 +78,11 @@ export interface ServeProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; result: ServeResult | undefined }>;
 }
 
-/** Runs `node bin/vigil.js serve --json ...args` against the test broker. */
-export function spawnServe(args: readonly string[]): ServeProcess {
+/** Runs `node bin/vigil.js serve --json ...args` against the test broker, with `env` added to the environment. */
+export function spawnServe(args: readonly string[], env: Readonly<Record<string, string>> = {}): ServeProcess {
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'vigil.js'), 'serve', '--json', ...args], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, VIGIL_KAFKA_BROKERS: BROKERS.join(',') },
+    env: { ...process.env, VIGIL_KAFKA_BROKERS: BROKERS.join(','), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const progress: ServeProgress[] = [];

@@ -28,6 +28,8 @@ interface ServeFlags {
   transactionTimeoutMs?: number;
   redis?: string;
   keyPrefix?: string;
+  modelsDir?: string;
+  offlineStore?: string;
   json?: boolean;
 }
 
@@ -58,6 +60,8 @@ function settingsFromFlags(f: ServeFlags): Partial<ServeSettingsInput> {
     transactionTimeoutMs: f.transactionTimeoutMs,
     redis: f.redis,
     keyPrefix: f.keyPrefix,
+    modelsDir: f.modelsDir,
+    offlineStore: f.offlineStore,
   };
 }
 
@@ -123,6 +127,8 @@ export function registerServe(program: Command): void {
     .option('--transaction-timeout-ms <ms>', `exactly-once: the broker aborts a killed instance's open transaction after this long (default ${d.transactionTimeoutMs})`, positiveInt)
     .option('--redis <url>', 'per-IP state in this Redis (env VIGIL_REDIS_URL; default: in memory, lost on exit)')
     .option('--key-prefix <prefix>', `prefix of the state keys (env VIGIL_KEY_PREFIX; default ${d.keyPrefix})`)
+    .option('--models-dir <dir>', 'the model registry followed when --model is not given (env VIGIL_MODELS_DIR; default models/)')
+    .option('--offline-store <store>', 'record each scored vector and its verdict here, for the training collector: http://HOST:8123[/DB] (ClickHouse) or a SQLite file path (env VIGIL_OFFLINE_STORE; default: not recorded)')
     .option('--json', 'progress (stderr) and the final summary (stdout) as JSON lines')
     .action(serve);
 }
