@@ -131,11 +131,11 @@ async function main(): Promise<void> {
 
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`hold-out: ${test.length} flows never trained on; training: ${cut.train.length} rows, validation ${cut.holdout.length}; seeds ${seeds.join(', ')}`);
-  console.log(`${pad('layout', 26)}${pad('seed', 6)}${pad('decision', 10)}${pad('macro-F1', 10)}${pad('benign FPR', 12)}${pad('errors', 8)}${THREAT_CLASSES.map((c) => pad(`R ${c}`, 13)).join('')}epoch  train s`);
+  console.log(`${pad('layout', 26)}${pad('seed', 6)}${pad('decision', 10)}${pad('macro-F1', 10)}${pad('benign FPR', 12)}${pad('errors', 8)}${THREAT_CLASSES.map((c) => pad(`R ${c}`, 14)).join('')}epoch  train s`);
   for (const r of results) {
     for (const [decision, report] of [['argmax', r.argmax], ['tuned', r.tuned]] as const) {
       const errors = report.confusion.reduce((sum, row, i) => sum + row.reduce((a, v, j) => a + (i === j ? 0 : v), 0), 0);
-      const recall = THREAT_CLASSES.map((c) => pad(report.perClass[c].recall.toFixed(4), 13)).join('');
+      const recall = THREAT_CLASSES.map((c) => pad(report.perClass[c].recall.toFixed(4), 14)).join('');
       console.log(`${pad(r.layout, 26)}${pad(String(r.seed), 6)}${pad(decision, 10)}${pad(report.macroF1.toFixed(4), 10)}${pad(`${(report.benignFPR * 100).toFixed(2)}%`, 12)}${pad(String(errors), 8)}${recall}${pad(String(r.bestEpoch), 7)}${r.trainingSeconds.toFixed(0)}`);
     }
   }
