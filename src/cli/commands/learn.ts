@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { LEARN_DEFAULTS, LEARN_SETTING_SOURCES, learnSettingsFromEnv, parseLearnSettings } from '../../learning/learn-settings.js';
 import { startLearn, type LearnHandle } from '../../learning/learn-service.js';
-import { childLogger } from '../../telemetry/logger.js';
+import { onShutdownSignals } from '../shutdown-signals.js';
 
-const log = childLogger('learn');
 
 interface LearnFlags {
   [flag: string]: string | string[] | undefined;
@@ -27,24 +26,12 @@ function settingsFromFlags(f: LearnFlags): Record<string, unknown> {
 async function runLearn(f: LearnFlags): Promise<void> {
   const settings = parseLearnSettings(learnSettingsFromEnv(process.env), settingsFromFlags(f));
   let handle: LearnHandle | undefined;
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) {
-      // The operator will not wait: uncommitted labels are read again by the group, and a
-      // stalled retrain job is handed to another worker when its lock lapses.
-      log.warn({ signal }, 'second signal during shutdown: exiting without waiting');
-      process.exit(130);
-    }
-    process.stderr.write(`learn: ${signal}, stopping (a running retrain finishes first)\n`);
-    void handle?.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // A stalled retrain job is handed to another worker when its lock lapses.
+  const signals = onShutdownSignals('learn', 'stopping (a running retrain finishes first)', () => void handle?.stop());
   try {
     handle = await startLearn(settings);
     process.stderr.write(`learn: started, labels from ${settings.labelsTopic} (group ${settings.groupId}), retrain after ${settings.minNewSamples} new samples\n`);
-    if (signals > 0) void handle.stop();
+    if (signals.received() > 0) void handle.stop();
     let failure: unknown;
     const counters = await handle.done.catch((error: unknown) => {
       failure = error;
@@ -55,8 +42,7 @@ async function runLearn(f: LearnFlags): Promise<void> {
     // The collector's failure is the command's: main prints it and exits 1.
     if (failure !== undefined) throw failure;
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    signals.dispose();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { mergeServeSettings, serveSettingsFromEnv } from '../../config/serve-env.js';
+import { onShutdownSignals } from '../shutdown-signals.js';
 import { parseServeSettings, SERVE_DEFAULTS, type ServeSettingsInput } from '../../config/serve-settings.js';
-import { childLogger } from '../../telemetry/logger.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 import { formatServeProgress, formatServeResult, startServe, type ServeHandle } from '../run-serve.js';
 
@@ -33,7 +33,6 @@ interface ServeFlags {
   json?: boolean;
 }
 
-const log = childLogger('serve');
 
 /** Flags as settings input; commander leaves flags not given undefined, so the environment shows through. */
 function settingsFromFlags(f: ServeFlags): Partial<ServeSettingsInput> {
@@ -69,21 +68,8 @@ async function serve(f: ServeFlags): Promise<void> {
   const settings = parseServeSettings(mergeServeSettings(serveSettingsFromEnv(process.env), settingsFromFlags(f)));
   const json = !!f.json;
   let handle: ServeHandle | undefined;
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) {
-      // A second signal means the operator will not wait for the drain: leave now; what was
-      // not committed is read again by the group.
-      log.warn({ signal }, 'second signal during shutdown: exiting without waiting for the drain');
-      process.exit(130);
-    }
-    process.stderr.write(`serve: ${signal}, draining\n`);
-    // During startup there is nothing to drain yet: the stop follows as soon as it started.
-    void handle?.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // During startup there is nothing to drain yet: the stop follows as soon as it started.
+  const signals = onShutdownSignals('serve', 'draining', () => void handle?.stop());
   try {
     // Progress and the final summary go to stderr and stdout respectively; JSON lines when
     // asked, so supervisors and tests parse them without scraping text.
@@ -91,12 +77,11 @@ async function serve(f: ServeFlags): Promise<void> {
       onProgress: (p) => process.stderr.write((json ? JSON.stringify({ progress: p }) : formatServeProgress(p)) + '\n'),
     });
     process.stderr.write((json ? JSON.stringify({ started: { groupId: handle.groupId, pid: process.pid } }) : `serve: started, group ${handle.groupId}`) + '\n');
-    if (signals > 0) void handle.stop();
+    if (signals.received() > 0) void handle.stop();
     const result = await handle.done;
     process.stdout.write((json ? JSON.stringify(result) : formatServeResult(result)) + '\n');
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    signals.dispose();
   }
 }
 
