@@ -10,6 +10,7 @@ import type { ValueFormat } from '../kafka/settings.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../inference/backend.js';
 import { KAFKA_SOURCE_DEFAULTS, KAFKA_TRANSACTION_DEFAULTS } from '../kafka/settings.js';
 import { ONLINE_STORE_DEFAULTS } from '../store/online-store.js';
+import type { SettingSource } from './setting-sources.js';
 
 export const SERVE_FORMATS = ['json', 'avro', 'confluent-avro'] as const;
 export type ServeFormat = (typeof SERVE_FORMATS)[number];
@@ -59,10 +60,10 @@ export const SERVE_DEFAULTS = {
 };
 
 /** Where each setting can be given, so an error message says what to change. */
-export const SERVE_SETTING_SOURCES: Record<string, { flag: string; env?: string }> = {
-  brokers: { flag: '--brokers', env: 'VIGIL_KAFKA_BROKERS' },
+export const SERVE_SETTING_SOURCES: Record<string, SettingSource> = {
+  brokers: { flag: '--brokers', env: 'VIGIL_KAFKA_BROKERS', list: true },
   groupId: { flag: '--group', env: 'VIGIL_KAFKA_GROUP' },
-  inputTopics: { flag: '--input-topic', env: 'VIGIL_INPUT_TOPICS' },
+  inputTopics: { flag: '--input-topic', env: 'VIGIL_INPUT_TOPICS', list: true },
   verdictTopic: { flag: '--verdict-topic', env: 'VIGIL_VERDICT_TOPIC' },
   dlqTopic: { flag: '--dlq-topic', env: 'VIGIL_DLQ_TOPIC' },
   format: { flag: '--format', env: 'VIGIL_KAFKA_FORMAT' },

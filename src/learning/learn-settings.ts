@@ -14,6 +14,7 @@ import { DEFAULT_CLICKHOUSE_DATABASE } from '../store/open-stores.js';
 import { RETRAIN_SCHEDULER_DEFAULTS } from './retrain-scheduler.js';
 import { RETRAIN_TRIGGER_DEFAULTS } from './retrain-triggers.js';
 import { RETRAINER_DEFAULTS } from './retrainer.js';
+import { mergeSettings, settingsFromEnv, type SettingSource } from '../config/setting-sources.js';
 
 export const LEARN_DEFAULTS = {
   brokers: ['127.0.0.1:9092'],
@@ -41,7 +42,7 @@ export const LEARN_DEFAULTS = {
 };
 
 /** Where each setting can be given; `list` settings split on commas when read from the environment. */
-export const LEARN_SETTING_SOURCES: Record<string, { flag: string; env?: string; list?: boolean; number?: boolean }> = {
+export const LEARN_SETTING_SOURCES: Record<string, SettingSource> = {
   brokers: { flag: '--brokers', env: 'VIGIL_KAFKA_BROKERS', list: true },
   labelsTopic: { flag: '--labels-topic', env: 'VIGIL_LABELS_TOPIC' },
   groupId: { flag: '--group', env: 'VIGIL_LEARN_GROUP' },
@@ -109,16 +110,7 @@ export type LearnSettings = z.output<typeof LearnSettingsSchema>;
 
 /** Settings named by environment variables that are set and not empty, as typed values. */
 export function learnSettingsFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, source] of Object.entries(LEARN_SETTING_SOURCES)) {
-    const text = source.env === undefined ? undefined : env[source.env]?.trim();
-    if (!text) continue;
-    if (source.list) out[key] = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    // A number that does not parse stays text, so zod names the variable in its message.
-    else if (source.number) out[key] = Number.isNaN(Number(text)) ? text : Number(text);
-    else out[key] = text;
-  }
-  return out;
+  return settingsFromEnv(LEARN_SETTING_SOURCES, env);
 }
 
 function describeSetting(path: readonly PropertyKey[]): string {
@@ -130,8 +122,7 @@ function describeSetting(path: readonly PropertyKey[]): string {
 
 /** Flags (undefined = not given) over environment, validated; one ConfigError listing every problem. */
 export function parseLearnSettings(fromEnv: Record<string, unknown>, fromFlags: Record<string, unknown>): LearnSettings {
-  const given = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined));
-  const result = LearnSettingsSchema.safeParse({ ...fromEnv, ...given });
+  const result = LearnSettingsSchema.safeParse(mergeSettings(fromEnv, fromFlags));
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) =>
     issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.join(', ')}` : `${describeSetting(issue.path)}: ${issue.message}`,
