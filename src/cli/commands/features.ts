@@ -1,11 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { ConfigError } from '../../errors/vigil-error.js';
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { featuresTopology } from '../../../topologies/features.js';
 import { loadSequenceModel, SEQUENCE_MODEL_DIR } from '../../features/behavioral/sequence-model.js';
 import { FeaturePipeline, type GlobalCheckpoint } from '../../features/pipeline.js';
 import { initBackend } from '../../inference/backend.js';
+import { createKafka } from '../../kafka/client.js';
+import { KAFKA_EVENT_FORMATS, openKafkaEventSource, type KafkaEventFormat } from '../../kafka/kafka-event-source.js';
+import { onShutdownSignals } from '../shutdown-signals.js';
 import { loadClassifier, type Classifier } from '../../inference/classifier.js';
 import { resolveModelDir } from '../../registry/resolve-model.js';
 import { createDlqWriter } from '../../sinks/dlq-file.js';
@@ -32,8 +36,10 @@ import { nonNegativeInt, positiveInt } from '../options.js';
  * watermark (10 min, 1 min tiles) is late for the window features, as in a live stream.
  */
 export interface FeaturesRunOptions {
-  /** Files (or '-'), in order; ignored when `replay` is given. */
+  /** Files (or '-'), in order; ignored when `replay` or `kafka` is given. */
   inputs: string[];
+  /** Read events from Kafka topics until `stop` aborts (a consumer group; offsets committed as batches become durable). */
+  kafka?: { brokers: string[]; topics: string[]; groupId: string; events: KafkaEventFormat; fromBeginning?: boolean; stop: AbortSignal };
   /** Backfill: replay the `events` of this offline store (open-stores.ts spelling) instead. */
   replay?: { offline: string; range?: ScanRange };
   /** Record the events read into this offline store, for a later backfill. */
@@ -117,7 +123,8 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
   let sources = 0;
   let intelLoaded: FeaturesRunResult['intel'] = { asnTable: null, torList: null };
   try {
-    const eventTimeMs = replayStore ? await firstReplayTime(replayStore, o.replay?.range) : await firstEventTime(o.inputs, sourceOptions);
+    // A live topic, like stdin, cannot be read twice: the Tor list closest to now is taken.
+    const eventTimeMs = o.kafka ? Date.now() : replayStore ? await firstReplayTime(replayStore, o.replay?.range) : await firstEventTime(o.inputs, sourceOptions);
     const intelOptions = { eventTimeMs, ...(o.asnTable && { asnTable: o.asnTable }), ...(o.torDir && { torDir: o.torDir }), ...(o.torList && { torList: o.torList }) };
     const intel = await loadIntelFiles(intelOptions, (message) => log.warn(message));
     intelLoaded = intel.loaded;
@@ -147,7 +154,9 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       ...(offline && { offline }),
       ...(scoring && { models: { current: () => scoring } }),
     };
-    const opened = replayStore
+    const opened = o.kafka
+      ? [await openKafkaEvents(o.kafka, o.syslogYear)]
+      : replayStore
       ? [{ source: openOfflineEventSource(replayStore, { name: `replay:${o.replay!.offline}`, ...(o.replay!.range && { range: o.replay!.range }) }), decoder: createOfflineEventDecoder(), format: 'offline-events', close: async () => {} }]
       : o.inputs.map((input) => ({ input }));
     for (const entry of opened) {
@@ -187,6 +196,24 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     intel: intelLoaded,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+async function openKafkaEvents(k: NonNullable<FeaturesRunOptions['kafka']>, syslogYear: number | undefined) {
+  const kafka = createKafka({ brokers: k.brokers, clientId: `vigil-features-${process.pid}` });
+  const { source, decoder } = await openKafkaEventSource(kafka, {
+    topics: k.topics,
+    groupId: k.groupId,
+    events: k.events,
+    fromBeginning: k.fromBeginning ?? true,
+    ...(syslogYear !== undefined && { syslogYear }),
+  });
+  // A topic never ends by itself: the run ends when the caller aborts, after the batches in
+  // flight are durable and committed.
+  let stopping: Promise<unknown> | undefined;
+  const stop = (): Promise<unknown> => (stopping ??= source.stop());
+  if (k.stop.aborted) void stop();
+  else k.stop.addEventListener('abort', () => void stop(), { once: true });
+  return { source, decoder, format: `kafka ${k.events}`, close: async () => void (await stop()) };
 }
 
 async function openEventFile(input: string, options: OpenFileSourceOptions) {
@@ -241,7 +268,7 @@ function withCommonOptions(command: Command): Command {
     .option('--json', 'print the run summary as one JSON object');
 }
 
-async function runAndPrint(f: CommonFlags, source: Pick<FeaturesRunOptions, 'inputs' | 'replay' | 'offline' | 'syslogYear'>): Promise<void> {
+async function runAndPrint(f: CommonFlags, source: Pick<FeaturesRunOptions, 'inputs' | 'replay' | 'offline' | 'syslogYear' | 'kafka'>): Promise<void> {
   for (const file of [f.out, f.dlq]) if (file && file !== '-') mkdirSync(dirname(file), { recursive: true });
   const result = await runFeatures({
     ...source,
@@ -265,7 +292,11 @@ async function runAndPrint(f: CommonFlags, source: Pick<FeaturesRunOptions, 'inp
 }
 
 interface FeaturesFlags extends CommonFlags {
-  data: string[];
+  data?: string[];
+  brokers?: string;
+  inputTopic?: string[];
+  group: string;
+  events: string;
   offlineStore?: string;
   syslogYear?: number;
 }
@@ -274,12 +305,27 @@ export function registerFeatures(program: Command): void {
   withCommonOptions(
     program
       .command('features')
-      .description('compute feature-version-2 vectors (100 dims) of flows, Cowrie and sshd events; one JSON line per event')
-      .requiredOption('--data <file...>', 'input files, processed in the order given (give them in time order); - for stdin')
+      .description('compute feature-version-2 vectors (100 dims) of flows, Cowrie and sshd events, from files or Kafka topics; one JSON line per event')
+      .option('--data <file...>', 'input files, processed in the order given (give them in time order); - for stdin')
+      .option('--input-topic <topic...>', 'read events from these Kafka topics instead, until SIGTERM (env VIGIL_KAFKA_BROKERS for the brokers)')
+      .option('--brokers <list>', 'with --input-topic: comma-separated host:port list (default VIGIL_KAFKA_BROKERS or 127.0.0.1:9092)')
+      .option('--group <id>', 'with --input-topic: the consumer group', 'vigil-features')
+      .option('--events <format>', `with --input-topic: what the records hold: ${KAFKA_EVENT_FORMATS.join(' | ')}`, 'flows')
       .option('--offline-store <store>', 'also record the events for backfill: http://HOST:8123[/DB] (ClickHouse) or a SQLite file path')
       .option('--syslog-year <year>', 'year of the first line of syslog inputs (default: the current UTC year)', positiveInt),
   ).action(async (f: FeaturesFlags) => {
-    await runAndPrint(f, { inputs: f.data, ...(f.offlineStore !== undefined && { offline: f.offlineStore }), ...(f.syslogYear !== undefined && { syslogYear: f.syslogYear }) });
+    if ((f.data === undefined) === (f.inputTopic === undefined)) throw new ConfigError('features: give either --data FILE... or --input-topic TOPIC...');
+    if (!(KAFKA_EVENT_FORMATS as readonly string[]).includes(f.events)) throw new ConfigError(`features: --events must be one of ${KAFKA_EVENT_FORMATS.join(', ')}, got ${f.events}`);
+    const common = { ...(f.offlineStore !== undefined && { offline: f.offlineStore }), ...(f.syslogYear !== undefined && { syslogYear: f.syslogYear }) };
+    if (f.inputTopic === undefined) return runAndPrint(f, { inputs: f.data!, ...common });
+    const stop = new AbortController();
+    const signals = onShutdownSignals('features', 'draining', () => stop.abort());
+    try {
+      const brokers = (f.brokers ?? process.env.VIGIL_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+      await runAndPrint(f, { inputs: [], kafka: { brokers, topics: f.inputTopic, groupId: f.group, events: f.events as KafkaEventFormat, stop: stop.signal }, ...common });
+    } finally {
+      signals.dispose();
+    }
   });
 }
 
