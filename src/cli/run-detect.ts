@@ -1,7 +1,7 @@
 import { lastValueFrom, tap, defaultIfEmpty } from 'rxjs';
 import { detectTopology } from '../../topologies/detect.js';
 import { initBackend } from '../inference/backend.js';
-import { loadClassifier } from '../inference/classifier.js';
+import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { createDlqWriter } from '../sinks/dlq-file.js';
 import { createVerdictSink } from '../sinks/verdict-jsonl.js';
@@ -32,7 +32,7 @@ const log = childLogger('detect');
 export async function runDetect(o: DetectRunOptions): Promise<DetectRunResult> {
   const backend = await initBackend(o.backend ?? 'auto');
   const modelDir = resolveModelDir(o.model);
-  const classifier = await loadClassifier(modelDir);
+  const classifier = await loadFlowClassifier(modelDir);
   classifier.warmUp();
   log.info({ model: classifier.version, backend, dir: modelDir }, 'model loaded');
 

@@ -30,7 +30,7 @@ import { BASELINE_FAMILY } from '../aggregate/baseline-features.js';
 import { detectTopology } from '../../topologies/detect.js';
 import { inputFormat, verdictFormat, type ServeSettings } from '../config/serve-settings.js';
 import { initBackend } from '../inference/backend.js';
-import { loadClassifier } from '../inference/classifier.js';
+import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
 import { ensureTopics, type EnsureTopicsReport } from '../kafka/admin.js';
 import { createKafka } from '../kafka/client.js';
 import { openKafkaDeadLetterSink, type KafkaDeadLetterSink } from '../kafka/dead-letter-sink.js';
@@ -133,7 +133,7 @@ const MODEL_POLL_MS = 5_000;
  */
 async function openModels(spec: string | undefined, modelsDir: string | undefined): Promise<ModelProvider & { close(): void }> {
   if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS, ...(modelsDir !== undefined && { modelsDir }) });
-  const classifier = await loadClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }));
+  const classifier = await loadFlowClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }));
   classifier.warmUp();
   return { current: () => classifier, close: () => classifier.dispose() };
 }

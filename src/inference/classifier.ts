@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { applyTransform, outputDims, type TransformParams } from '../vector/transform.js';
+import { ModelError } from '../errors/vigil-error.js';
 import { loadModel } from './model-store.js';
 
 /**
@@ -45,12 +46,29 @@ export interface ClassifierInfo {
 export interface Prediction {
   /** n×classes probabilities, row-major. */
   probs: Float32Array;
-  /** Arg-max class index per row. */
+  /** Decided class index per row (arg-max, or the model's tuned decision rule). */
   predicted: Int32Array;
 }
 
+/**
+ * What scoring needs of a flow model, whatever its architecture (one MLP, or an ensemble in
+ * ../ensemble/): raw sanitized vectors in, class probabilities and decided classes out.
+ */
+export interface FlowClassifier {
+  readonly version: string;
+  readonly featureVersion: number;
+  readonly classes: readonly string[];
+  /** Raw inputs per row (79 for flow v1). */
+  readonly dims: number;
+  /** Scores `n` rows of `xRaw` (flat n×dims, raw sanitized, NaN = missing). */
+  predictBatch(xRaw: Float32Array, n: number): Prediction;
+  /** One throw-away forward pass, so the first real batch does not pay for kernel set-up. */
+  warmUp(): void;
+  dispose(): void;
+}
+
 /** A loaded flow model and its fitted transform: raw sanitized vectors in, class probabilities out. */
-export class Classifier {
+export class Classifier implements FlowClassifier {
   readonly version: string;
   readonly featureVersion: number;
   readonly classes: readonly string[];
@@ -100,9 +118,18 @@ export class Classifier {
   }
 }
 
-/** Loads a saved model directory (see model-store.ts) as a Classifier; ModelError if unusable. */
+/**
+ * Loads a saved single-model directory (see model-store.ts) as a Classifier; ModelError if
+ * unusable. An ensemble directory is refused rather than served as its general model alone
+ * under the ensemble's version: load it with ../ensemble/load-flow-classifier.ts.
+ */
 export async function loadClassifier(dir: string): Promise<Classifier> {
   const { model, transform, manifest } = await loadModel(dir);
+  const architecture = (manifest as { architecture?: unknown }).architecture;
+  if (architecture !== undefined) {
+    model.dispose();
+    throw new ModelError(`model ${manifest.version} (${dir}) is an ${String(architecture)}, not a single network: load it with loadFlowClassifier`);
+  }
   return new Classifier(model, transform, {
     version: manifest.version,
     featureVersion: manifest.featureVersion,

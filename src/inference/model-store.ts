@@ -46,7 +46,7 @@ export interface LoadedModel {
   manifest: ModelManifest;
 }
 
-const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
 function defaultVersion(createdAt: Date, weightsSha: string): string {
   const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -75,6 +75,23 @@ export async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.Mod
 }
 
 /**
+ * A model as the two files of the tfjs layers format: model.json text (naming `weightsFile`
+ * as its one weights path, so tfjs-node's file:// loader reads it too) and the weights bytes.
+ */
+export async function serializeModel(model: tf.LayersModel, weightsFile: string): Promise<{ json: string; weights: Uint8Array }> {
+  const artifacts = await captureArtifacts(model);
+  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData!));
+  const json = JSON.stringify({
+    modelTopology: artifacts.modelTopology,
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    weightsManifest: [{ paths: [`./${weightsFile}`], weights: artifacts.weightSpecs }],
+  });
+  return { json, weights };
+}
+
+/**
  * Saves a trained model into `dir` (created if needed): model.json (tfjs layers format, so
  * tfjs-node's file:// loader reads it too), weights.bin, transform.json and, last,
  * manifest.json with the sha256 of the others. The manifest is written last so a directory
@@ -83,15 +100,7 @@ export async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.Mod
 export async function saveModel(dir: string, input: SaveModelInput): Promise<ModelManifest> {
   const problem = transformParamsProblem(input.transform, FLOW_FEATURE_COUNT);
   if (problem) throw new ModelError(`refusing to save: transform ${problem}`);
-  const artifacts = await captureArtifacts(input.model);
-  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData!));
-  const modelJson = JSON.stringify({
-    modelTopology: artifacts.modelTopology,
-    format: artifacts.format ?? 'layers-model',
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy ?? null,
-    weightsManifest: [{ paths: [`./${MODEL_FILES.weights}`], weights: artifacts.weightSpecs }],
-  });
+  const { json: modelJson, weights } = await serializeModel(input.model, MODEL_FILES.weights);
   const transformJson = JSON.stringify(input.transform, null, 2);
   const files: Record<string, string> = {
     [MODEL_FILES.topology]: sha256(modelJson),
@@ -127,7 +136,7 @@ async function readOrThrow(path: string, what: string): Promise<Buffer> {
   }
 }
 
-function parseJson(text: Buffer | string, what: string): unknown {
+export function parseJson(text: Buffer | string, what: string): unknown {
   try {
     return JSON.parse(text.toString());
   } catch (err) {
@@ -158,7 +167,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
 }
 
 /** Every file named in the manifest, read and checked against its sha256. */
-async function readVerified(dir: string, manifest: ModelManifest): Promise<Map<string, Buffer>> {
+export async function readVerified(dir: string, manifest: ModelManifest): Promise<Map<string, Buffer>> {
   const name = `model ${manifest.version} (${dir})`;
   for (const required of [MODEL_FILES.topology, MODEL_FILES.weights, MODEL_FILES.transform]) {
     if (typeof manifest.files[required] !== 'string') throw new ModelError(`${name}: manifest lists no sha256 for ${required}`);
@@ -187,20 +196,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const transform = parseJson(files.get(MODEL_FILES.transform)!, `${name} ${MODEL_FILES.transform}`);
   const problem = transformParamsProblem(transform, FLOW_FEATURE_COUNT);
   if (problem) throw new ModelError(`${name}: ${MODEL_FILES.transform}: ${problem}`);
-  const topology = parseJson(files.get(MODEL_FILES.topology)!, `${name} ${MODEL_FILES.topology}`) as Partial<tf.io.ModelJSON>;
-  const group = topology.weightsManifest?.[0];
-  if (!topology.modelTopology || topology.weightsManifest?.length !== 1 || !group || group.paths.length !== 1) {
-    throw new ModelError(`${name}: ${MODEL_FILES.topology} is not a single-file tfjs layers model`);
-  }
-  const weights = files.get(MODEL_FILES.weights)!;
-  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-  await initBackend();
-  let model: tf.LayersModel;
-  try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs: group.weights, weightData }));
-  } catch (err) {
-    throw new ModelError(`${name}: tfjs cannot load it: ${(err as Error).message}`, { cause: err });
-  }
+  const model = await deserializeModel(name, MODEL_FILES.topology, files.get(MODEL_FILES.topology)!, files.get(MODEL_FILES.weights)!);
   const inShape = model.inputs[0]?.shape;
   const outShape = model.outputs[0]?.shape;
   const width = outputDims(transform as TransformParams);
@@ -209,4 +205,23 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     throw new ModelError(`${name}: network maps [${String(inShape)}] to [${String(outShape)}], expected [,${width}] to [,${THREAT_CLASSES.length}]`);
   }
   return { model, transform: transform as TransformParams, manifest };
+}
+
+/**
+ * A tfjs layers model from its verified model.json and weights bytes (see serializeModel);
+ * ModelError, naming `name` and the file, when they are not one single-file model tfjs loads.
+ */
+export async function deserializeModel(name: string, topologyFile: string, topologyData: Buffer, weights: Buffer): Promise<tf.LayersModel> {
+  const topology = parseJson(topologyData, `${name} ${topologyFile}`) as Partial<tf.io.ModelJSON>;
+  const group = topology.weightsManifest?.[0];
+  if (!topology.modelTopology || topology.weightsManifest?.length !== 1 || !group || group.paths.length !== 1) {
+    throw new ModelError(`${name}: ${topologyFile} is not a single-file tfjs layers model`);
+  }
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  await initBackend();
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs: group.weights, weightData }));
+  } catch (err) {
+    throw new ModelError(`${name}: tfjs cannot load ${topologyFile}: ${(err as Error).message}`, { cause: err });
+  }
 }

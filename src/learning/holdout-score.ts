@@ -1,13 +1,13 @@
 import type { LabeledFlows } from '../datasets/labeled-flows.js';
 import { evaluatePredictions, type EvaluationReport } from '../evaluation/metrics.js';
-import { loadClassifier } from '../inference/classifier.js';
+import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
 
 /** Scores a saved model directory on labelled hold-out rows (as `vigil evaluate --json` does). */
 export type ScoreHoldout = (modelDir: string, holdout: LabeledFlows) => Promise<EvaluationReport>;
 
 /** The default ScoreHoldout: the flow classifier, in chunks so a large hold-out is not one tensor. */
 export const scoreClassifierHoldout: ScoreHoldout = async (modelDir, holdout) => {
-  const classifier = await loadClassifier(modelDir);
+  const classifier = await loadFlowClassifier(modelDir);
   try {
     const predicted = new Int32Array(holdout.rows);
     const chunk = 2048;

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import { VigilError } from '../errors/vigil-error.js';
-import { loadClassifier, type Classifier } from '../inference/classifier.js';
+import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
+import type { FlowClassifier as Classifier } from '../inference/classifier.js';
 import { MODELS_DIR } from '../paths.js';
 import type { ModelProvider } from '../stages/score.js';
 import { childLogger } from '../telemetry/logger.js';
 import { defaultModelVersion, versionDir, type ModelResolutionOptions } from './resolve-model.js';
 
 export interface RegistryModelProviderOptions extends ModelResolutionOptions {
-  /** Loads a version directory, ready to score (default: loadClassifier, then one warm-up pass). */
+  /** Loads a version directory, ready to score (default: loadFlowClassifier, then one warm-up pass). */
   load?: (dir: string) => Promise<Classifier>;
   /** When set, refresh() also runs every this many ms; the timer never keeps the process alive. */
   pollIntervalMs?: number;
@@ -22,7 +23,7 @@ export type RefreshResult =
   | { outcome: 'failed'; serving: string; wanted: string | undefined; error: VigilError };
 
 async function loadWarm(dir: string): Promise<Classifier> {
-  const classifier = await loadClassifier(dir);
+  const classifier = await loadFlowClassifier(dir);
   classifier.warmUp();
   return classifier;
 }

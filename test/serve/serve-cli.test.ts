@@ -3,6 +3,7 @@
  * broker, real CICIDS2017 flows in, verdicts of the shipped model out, SIGTERM to stop.
  */
 import { describe, expect, it } from 'vitest';
+import { defaultModelVersion } from '../../src/registry/resolve-model.js';
 import { classOfLabel } from '../../src/events/threat-classes.js';
 import { committedOffsets, produce, randomName, readRecords, waitFor } from '../kafka/broker.js';
 import { collectVerdicts, endOffsets, produceFlows, realFlows, spawnServe, useServeFixture, verdictCounts } from './serve-harness.js';
@@ -12,7 +13,7 @@ const PARTITIONS = 4;
 const { kafka, topics, running } = useServeFixture('vigil-serve', PARTITIONS);
 
 describe('vigil serve', () => {
-  it('scores every flow of a 4-partition topic once with model v1, keyed by source IP, dead-letters bad input, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {
+  it('scores every flow of a 4-partition topic once with the registry's current model, keyed by source IP, dead-letters bad input, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {
     const flows = await realFlows(N);
     await produceFlows(kafka, topics.flows, flows);
     await produce(kafka, topics.flows, [{ key: 'bad', value: '{"truncated":' }]);
@@ -35,7 +36,7 @@ describe('vigil serve', () => {
     expect([...counts.keys()].sort()).toEqual(flows.map((f) => f.eventId).sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     for (const { key, verdict } of verdicts.received) {
-      expect(verdict.modelVersion).toBe('v1');
+      expect(verdict.modelVersion).toBe(defaultModelVersion());
       expect(key).toBe(verdict.srcIp);
     }
     // The shipped model on real labelled flows: a wiring mistake (wrong features, shuffled

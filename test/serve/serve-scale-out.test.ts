@@ -6,6 +6,7 @@
  * verdict topic (read_committed), and the per-IP state equals a single process's.
  */
 import { describe, expect, it } from 'vitest';
+import { defaultModelVersion } from '../../src/registry/resolve-model.js';
 import { committedOffsets, randomName, waitFor } from '../kafka/broker.js';
 import {
   baselineState,
@@ -97,7 +98,7 @@ describe('vigil serve, two processes in one group', () => {
       expect(verdicts.received).toHaveLength(N);
       expect(verdictsPerKey(verdicts.received)).toEqual(flowsPerKey(flows));
       for (const { key, verdict } of verdicts.received) {
-        expect(verdict.modelVersion).toBe('v1');
+        expect(verdict.modelVersion).toBe(defaultModelVersion());
         expect(key).toBe(verdict.srcIp);
       }
 

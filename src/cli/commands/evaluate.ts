@@ -6,10 +6,12 @@ import { emptyReliabilityTally, reliabilityOf, tallyReliability } from '../../ev
 import { evaluatePredictions } from '../../evaluation/metrics.js';
 import { formatReport } from '../../evaluation/format-report.js';
 import { initBackend } from '../../inference/backend.js';
-import { loadClassifier } from '../../inference/classifier.js';
+import { EnsembleClassifier } from '../../ensemble/ensemble-classifier.js';
+import { loadFlowClassifier } from '../../ensemble/load-flow-classifier.js';
+import { emptyMemberTally, memberReport, tallyMembers } from '../../ensemble/member-metrics.js';
 import { readManifest, writeAtomic } from '../../inference/model-store.js';
 import { resolveModelDir } from '../../registry/resolve-model.js';
-import { ConfigError } from '../../errors/vigil-error.js';
+import { ConfigError, ModelError } from '../../errors/vigil-error.js';
 import { childLogger } from '../../telemetry/logger.js';
 
 const log = childLogger('evaluate');
@@ -19,6 +21,7 @@ interface EvaluateFlags {
   model?: string;
   json?: boolean;
   report?: string;
+  members?: string;
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
 }
 
@@ -30,15 +33,23 @@ export function registerEvaluate(program: Command): void {
     .option('--model <dir|version>', 'model directory or version under models/ (default: models/CURRENT)')
     .option('--json', 'print exactly one JSON object on stdout (the stable evaluate contract)')
     .option('--report <file.html>', 'also write a self-contained HTML report with charts (confusion, per-class, calibration, learning curves)')
+    .option('--members <file.json>', 'ensemble models: also write each member\'s metrics (specialist recall on its class, fallback share, agreement)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
     .action(async (f: EvaluateFlags) => {
       // Checked before scoring, which can take minutes on a full data set.
       if (f.report && !existsSync(dirname(resolve(f.report)))) {
         throw new ConfigError(`--report ${f.report}: directory ${dirname(resolve(f.report))} does not exist`);
       }
+      if (f.members && !existsSync(dirname(resolve(f.members)))) {
+        throw new ConfigError(`--members ${f.members}: directory ${dirname(resolve(f.members))} does not exist`);
+      }
       await initBackend(f.backend);
       const modelDir = resolveModelDir(f.model);
-      const classifier = await loadClassifier(modelDir);
+      const classifier = await loadFlowClassifier(modelDir);
+      if (f.members && !(classifier instanceof EnsembleClassifier)) {
+        classifier.dispose();
+        throw new ModelError(`--members: model ${classifier.version} is not an ensemble; it has no members to report`);
+      }
       const data = await loadLabeledFlows(f.data);
       if (data.bad || Object.keys(data.unlabeled).length) {
         log.warn({ bad: data.bad, unlabeled: data.unlabeled }, 'rows skipped: not decodable or no known label');
@@ -47,12 +58,23 @@ export function registerEvaluate(program: Command): void {
       // Tallied chunk by chunk so the probabilities of a large set are never all held at once.
       const tally = f.report ? emptyReliabilityTally() : undefined;
       const k = classifier.classes.length;
+      const members = f.members ? emptyMemberTally() : undefined;
       const chunk = 2048;
       for (let start = 0; start < data.rows; start += chunk) {
         const n = Math.min(chunk, data.rows - start);
-        const { probs, predicted: p } = classifier.predictBatch(data.x.subarray(start * data.dims, (start + n) * data.dims), n);
+        const x = data.x.subarray(start * data.dims, (start + n) * data.dims);
+        const y = data.y.subarray(start, start + n);
+        let scored;
+        if (members && classifier instanceof EnsembleClassifier) {
+          const withMembers = classifier.predictMembers(x, n);
+          tallyMembers(members, withMembers, y);
+          scored = withMembers;
+        } else {
+          scored = classifier.predictBatch(x, n);
+        }
+        const { probs, predicted: p } = scored;
         predicted.set(p, start);
-        if (tally) tallyReliability(tally, probs, p, data.y.subarray(start, start + n), k);
+        if (tally) tallyReliability(tally, probs, p, y, k);
       }
       const report = evaluatePredictions(data.y, predicted, classifier.version);
       classifier.dispose();
@@ -68,6 +90,10 @@ export function registerEvaluate(program: Command): void {
         await writeAtomic(f.report, html);
         // stderr, as every progress line: stdout carries only the report (one JSON object with --json).
         process.stderr.write(`report written to ${f.report}\n`);
+      }
+      if (f.members && members) {
+        await writeAtomic(f.members, JSON.stringify({ model: report.model, ...memberReport(members) }, null, 2) + '\n');
+        process.stderr.write(`member metrics written to ${f.members}\n`);
       }
       process.stdout.write((f.json ? JSON.stringify(report) : formatReport(report)) + '\n');
     });

@@ -10,7 +10,8 @@ import { initBackend } from '../../inference/backend.js';
 import { createKafka } from '../../kafka/client.js';
 import { KAFKA_EVENT_FORMATS, openKafkaEventSource, type KafkaEventFormat } from '../../kafka/kafka-event-source.js';
 import { onShutdownSignals } from '../shutdown-signals.js';
-import { loadClassifier, type Classifier } from '../../inference/classifier.js';
+import { loadFlowClassifier } from '../../ensemble/load-flow-classifier.js';
+import type { FlowClassifier } from '../../inference/classifier.js';
 import { resolveModelDir } from '../../registry/resolve-model.js';
 import { createDlqWriter } from '../../sinks/dlq-file.js';
 import { createOfflineEventDecoder, openOfflineEventSource } from '../../sources/offline-event-source.js';
@@ -131,10 +132,10 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     const sequenceModel = await loadSequenceModel(o.sequenceModel ?? SEQUENCE_MODEL_DIR);
     const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, ...intel }) });
     const instance = globalEntity(o.instance ?? 'default');
-    let classifier: Classifier | null = null;
+    let classifier: FlowClassifier | null = null;
     if (o.model !== undefined) {
       await initBackend('auto');
-      classifier = await loadClassifier(resolveModelDir(o.model));
+      classifier = await loadFlowClassifier(resolveModelDir(o.model));
       classifier.warmUp();
       log.info({ model: classifier.version }, 'scoring flows');
     }

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
+import { saveEnsemble } from '../../ensemble/ensemble-store.js';
+import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble, type EnsembleTrainOptions } from '../../ensemble/train-ensemble.js';
+import { ConfigError } from '../../errors/vigil-error.js';
 import { THREAT_CLASSES } from '../../events/threat-classes.js';
 import { initBackend } from '../../inference/backend.js';
 import { saveModel } from '../../inference/model-store.js';
@@ -27,6 +30,28 @@ interface TrainFlags {
   batchSize: number;
   setCurrent?: boolean;
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
+  ensemble?: boolean;
+  oversampler: string;
+  generalLoss: string;
+  routerThreshold: number;
+  specialistRows: number;
+  specialistGate: number;
+}
+
+/** The ensemble options from the flags: --max-epochs also caps the router and specialists. */
+function ensembleOptions(f: TrainFlags): EnsembleTrainOptions {
+  if (f.oversampler !== 'smote' && f.oversampler !== 'adasyn') throw new ConfigError(`--oversampler must be smote or adasyn, got ${f.oversampler}`);
+  if (f.generalLoss !== 'ce' && f.generalLoss !== 'focal') throw new ConfigError(`--general-loss must be ce or focal, got ${f.generalLoss}`);
+  const d = DEFAULT_ENSEMBLE_OPTIONS;
+  return {
+    ...d,
+    seed: f.seed,
+    general: { ...d.general, loss: f.generalLoss, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
+    router: { ...d.router, maxEpochs: Math.min(d.router.maxEpochs, f.maxEpochs) },
+    specialist: { ...d.specialist, oversampler: f.oversampler, positives: f.specialistRows, maxEpochs: Math.min(d.specialist.maxEpochs, f.maxEpochs) },
+    routerThreshold: f.routerThreshold,
+    specialistGate: f.specialistGate,
+  };
 }
 
 function epochLine(e: EpochLog): string {
@@ -51,6 +76,12 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'training batch size', positiveInt, DEFAULT_TRAIN_OPTIONS.batchSize)
     .option('--set-current', 'make the new model the one served by default (models/CURRENT)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
+    .option('--ensemble', 'train the Phase 2 ensemble (general model, router, six one-vs-rest specialists) instead of one MLP')
+    .option('--oversampler <name>', 'ensemble: how specialists balance their class: smote | adasyn', DEFAULT_ENSEMBLE_OPTIONS.specialist.oversampler)
+    .option('--general-loss <name>', 'ensemble: loss of the general model: ce (class-weighted) | focal', DEFAULT_ENSEMBLE_OPTIONS.general.loss)
+    .option('--specialist-rows <n>', 'ensemble: rows of its own class each specialist trains on (SMOTE/ADASYN up, random down)', positiveInt, DEFAULT_ENSEMBLE_OPTIONS.specialist.positives)
+    .option('--specialist-gate <q>', 'ensemble: an attack decision needs its specialist at >= q (0 = off)', fraction, DEFAULT_ENSEMBLE_OPTIONS.specialistGate)
+    .option('--router-threshold <p>', 'ensemble: router confidence below which the general model decides alone', fraction, DEFAULT_ENSEMBLE_OPTIONS.routerThreshold)
     .action(async (f: TrainFlags) => {
       const backend = await initBackend(f.backend);
       const data = await loadLabeledFlows(f.data);
@@ -62,29 +93,45 @@ export function registerTrain(program: Command): void {
       process.stderr.write(`training on ${train.y.length} rows, validating on ${validation.y.length} (latest ${f.validation * 100}% of each attack type)\n`);
 
       const started = performance.now();
-      const result = await trainClassifier(
-        train,
-        validation,
-        { seed: f.seed, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
-        (e) => void process.stderr.write(epochLine(e)),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      const best = result.history[result.bestEpoch - 1];
       const classCounts = Object.fromEntries(THREAT_CLASSES.map((c, i) => [c, data.y.filter((v) => v === i).length]));
       const version = f.version ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const manifest = await saveModel(join(f.modelsDir, version), {
-        model: result.model,
-        transform: result.transform,
-        version,
-        trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
-        metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds, history: result.history },
-      });
+      let manifest;
+      let summary: string;
+      if (f.ensemble) {
+        const result = await trainEnsemble(train, validation, ensembleOptions(f), (line) => void process.stderr.write(line));
+        manifest = await saveEnsemble(join(f.modelsDir, version), {
+          nets: result.nets,
+          transform: result.transform,
+          settings: result.settings,
+          version,
+          trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
+          metrics: result.metrics,
+        });
+        summary = `ensemble, ${result.metrics.trainingSeconds.toFixed(0)} s`;
+      } else {
+        const result = await trainClassifier(
+          train,
+          validation,
+          { seed: f.seed, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
+          (e) => void process.stderr.write(epochLine(e)),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const best = result.history[result.bestEpoch - 1];
+        manifest = await saveModel(join(f.modelsDir, version), {
+          model: result.model,
+          transform: result.transform,
+          version,
+          trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
+          metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds, history: result.history },
+        });
+        summary = `best epoch ${result.bestEpoch}, ${seconds.toFixed(0)} s`;
+      }
       // Lineage first, read before any pointer moves: the parent is what was serving.
       const registry = new ModelRegistry({ modelsDir: f.modelsDir });
       registry.record(manifest.version, { parent: readPointer(f.modelsDir, 'current') ?? null, trainingData: await hashTrainingData(f.data) });
       // --set-current is the operator's explicit choice, recorded as a forced promotion (the
       // rule needs hold-out metrics this command does not compute); PREVIOUS keeps the old one.
       if (f.setCurrent) await registry.promote(manifest.version, { force: true });
-      process.stdout.write(`model ${manifest.version} saved to ${join(f.modelsDir, manifest.version)} (best epoch ${result.bestEpoch}, ${seconds.toFixed(0)} s)\n`);
+      process.stdout.write(`model ${manifest.version} saved to ${join(f.modelsDir, manifest.version)} (${summary})\n`);
     });
 }
