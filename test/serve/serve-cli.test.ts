@@ -13,7 +13,7 @@ const PARTITIONS = 4;
 const { kafka, topics, running } = useServeFixture('vigil-serve', PARTITIONS);
 
 describe('vigil serve', () => {
-  it('scores every flow of a 4-partition topic once with the registry's current model, keyed by source IP, dead-letters bad input, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {
+  it('scores every flow of a 4-partition topic once with the registry\'s current model, keyed by source IP, dead-letters bad input, and on SIGTERM drains, commits the end of every partition and exits 0', async () => {
     const flows = await realFlows(N);
     await produceFlows(kafka, topics.flows, flows);
     await produce(kafka, topics.flows, [{ key: 'bad', value: '{"truncated":' }]);
