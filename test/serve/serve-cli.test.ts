@@ -49,7 +49,7 @@ describe('vigil serve', () => {
     serve.child.kill('SIGTERM');
     const { code, result } = await serve.exited;
     expect(code, serve.stderr.join('\n')).toBe(0);
-    expect(result).toMatchObject({ events: N, deadLettered: 1, deadLetterReasons: { 'bad-json': 1 }, model: 'v1', groupId, stop: { undrainedBatches: 0 } });
+    expect(result).toMatchObject({ events: N, deadLettered: 1, deadLetterReasons: { 'bad-json': 1 }, model: defaultModelVersion(), groupId, stop: { undrainedBatches: 0 } });
     const [dead] = await readRecords(kafka, topics.dlq, 1);
     expect(JSON.parse(dead!.value.toString('utf8'))).toMatchObject({ code: 'bad-json', topic: topics.flows, raw: '{"truncated":' });
     const ends = await endOffsets(kafka, topics.flows);

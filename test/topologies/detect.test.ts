@@ -5,7 +5,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { detectTopology } from '../../topologies/detect.js';
 import { initBackend } from '../../src/inference/backend.js';
-import { loadClassifier, type Classifier } from '../../src/inference/classifier.js';
+import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
+import type { FlowClassifier } from '../../src/inference/classifier.js';
 import { resolveModelDir } from '../../src/registry/resolve-model.js';
 import { createDlqWriter } from '../../src/sinks/dlq-file.js';
 import { createVerdictSink } from '../../src/sinks/verdict-jsonl.js';
@@ -20,10 +21,10 @@ import { sampleLines } from '../helpers/sample.js';
  * letter with its line number, and the source hears that the last line is durable.
  */
 describe('detect topology', () => {
-  let classifier: Classifier;
+  let classifier: FlowClassifier;
   beforeAll(async () => {
     await initBackend('auto');
-    classifier = await loadClassifier(resolveModelDir());
+    classifier = await loadFlowClassifier(resolveModelDir());
   });
 
   it('scores good lines, dead-letters bad ones, acknowledges the end', async () => {
