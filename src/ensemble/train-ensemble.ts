@@ -26,7 +26,7 @@ import { applyTransform, DEFAULT_CLIP, DEFAULT_MAX_PORTS, fitTransform, outputDi
 import { biasTowardsNormal, type BenignBiasOptions } from './benign-bias.js';
 import { combineMembers, type CombineSettings, type MemberProbabilities } from './combine.js';
 import type { CalibratedNet, EnsembleNets } from './ensemble-classifier.js';
-import { fitMember, scoreMember, type MemberFitOptions, type MemberRows } from './fit-member.js';
+import { fitMember, scoreMember, type MemberEpoch, type MemberFitOptions, type MemberRows } from './fit-member.js';
 import { oneVsRest, specialistRows, type Oversampler } from './specialist-data.js';
 
 const K = THREAT_CLASSES.length;
@@ -93,6 +93,8 @@ export interface MemberReport {
   nllAfter: number;
   /** Validation figures of the calibrated member. */
   validation: ReturnType<typeof scoreMember>;
+  /** Per-epoch training loss and validation figures (the report's learning curves). */
+  history: MemberEpoch[];
 }
 
 export interface SpecialistReport extends MemberReport {
@@ -116,6 +118,12 @@ export interface EnsembleTrainResult {
     /** The ensemble on the validation split: argmax, tuned thresholds, after the benign bias. */
     validation: { argmax: EvaluationReport; tuned: EvaluationReport; final: EvaluationReport; fallbackShare: number };
     trainingSeconds: number;
+    /**
+     * The general member's curves under the names a single model's manifest uses, so
+     * `vigil evaluate --report` draws them (it reads metrics.history and metrics.bestEpoch).
+     */
+    history: MemberEpoch[];
+    bestEpoch: number;
   };
 }
 
@@ -177,6 +185,7 @@ export async function trainEnsemble(
       nllBefore: cal.nllBefore,
       nllAfter: cal.nllAfter,
       validation: scoreMember(cal.calibrated, val.y, classes),
+      history: fitted.history,
     };
     progress(
       `${what}: ${rows.y.length} rows, best epoch ${report.bestEpoch}/${report.epochs}, val macro-F1 ${report.validation.valMacroF1.toFixed(4)}, ` +
@@ -247,6 +256,8 @@ export async function trainEnsemble(
         specialists: specialistReports,
         validation: validationReport,
         trainingSeconds: (performance.now() - started) / 1000,
+        history: general.report.history,
+        bestEpoch: general.report.bestEpoch,
       },
     };
   } catch (err) {
