@@ -6,9 +6,8 @@ import { V2_DIMS } from '../features/vector-v2.js';
 import { applyTransform, DEFAULT_CLIP, DEFAULT_MAX_PORTS, fitTransform, outputDims, type TransformParams } from '../vector/transform.js';
 import { classWeights } from './class-weights.js';
 import { rowCount, type LabelledRows } from './dataset.js';
-import { buildMlp, forwardLogits } from './mlp.js';
-import { mulberry32, nextSeed, shuffleInPlace } from './rng.js';
-import { isBetterEpoch, validate, type Monitor, type Validation } from './validation.js';
+import { fitNetwork, type NetworkEpoch } from './fit-network.js';
+import { scoreClassProbabilities, type Monitor } from './validation.js';
 
 export type { Monitor, Validation } from './validation.js';
 
@@ -70,14 +69,8 @@ export interface TrainConfig extends Required<TrainOptions> {
   backend: string;
 }
 
-export interface EpochLog extends Validation {
-  epoch: number;
-  /** Class-weighted training loss (mean over rows, with dropout). */
-  loss: number;
-  /** Whether this epoch is the best so far by `monitor` (its weights are kept). */
-  improved: boolean;
-  seconds: number;
-}
+/** One epoch of training, as the manifest's history keeps it. */
+export type EpochLog = NetworkEpoch;
 
 export interface TrainResult {
   model: tf.Sequential;
@@ -120,77 +113,15 @@ export async function trainClassifier(
   const weights = classWeights(train.y, k, o.classWeightPower);
   const config: TrainConfig = { ...o, classWeights: Array.from(weights), trainRows: n, validationRows: nv, backend };
 
-  const rng = mulberry32(o.seed);
-  const model = buildMlp({ dims: width, hidden: o.hidden, classes: k, seed: nextSeed(rng) });
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = tf.train.adam(o.learningRate);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const bs = Math.max(1, Math.min(o.batchSize, n));
-  const bx = new Float32Array(bs * width);
-  const by = new Int32Array(bs);
-  const bw = new Float32Array(bs);
-
-  const history: EpochLog[] = [];
-  let best: Validation | undefined;
-  let bestEpoch = 0;
-  let bestWeights: tf.Tensor[] | undefined;
-  const started = performance.now();
-  try {
-    for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
-      const epochStart = performance.now();
-      // tfjs reads the rate on every step but offers no setter; the field is public at runtime.
-      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * o.lrDecay ** (epoch - 1);
-      shuffleInPlace(order, rng);
-      let lossSum = 0;
-      for (let start = 0; start < n; start += bs) {
-        const b = Math.min(bs, n - start);
-        for (let i = 0; i < b; i++) {
-          const r = order[start + i]!;
-          bx.set(xT.subarray(r * width, (r + 1) * width), i * width);
-          by[i] = train.y[r]!;
-          bw[i] = weights[train.y[r]!]!;
-        }
-        const maskSeed = nextSeed(rng);
-        const cost = tf.tidy(() => {
-          // Copies, not views: the cpu backend keeps the array it is given.
-          const xb = tf.tensor2d(bx.slice(0, b * width), [b, width]);
-          const yb = tf.oneHot(tf.tensor1d(by.slice(0, b), 'int32'), k);
-          const wb = tf.tensor1d(bw.slice(0, b));
-          return optimizer.minimize(
-            () => {
-              const logits = forwardLogits(model, xb, { input: o.inputDropout, hidden: o.dropout }, maskSeed);
-              // Per-row loss × class weight, then the mean (Keras' classWeight semantics).
-              const ce = tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(logits)), 1));
-              return tf.mean(tf.mul(ce, wb)) as tf.Scalar;
-            },
-            true,
-            variables,
-          ) as tf.Scalar;
-        });
-        lossSum += cost.dataSync()[0]! * b;
-        cost.dispose();
-      }
-      const v = validate(model, xV, validation.y, width);
-      const improved = isBetterEpoch(v, best, o.monitor, o.maxBenignFPR);
-      if (improved) {
-        best = v;
-        bestEpoch = epoch;
-        bestWeights?.forEach((t) => t.dispose());
-        bestWeights = model.getWeights().map((t) => t.clone());
-      }
-      const log: EpochLog = { epoch, loss: lossSum / n, ...v, improved, seconds: (performance.now() - epochStart) / 1000 };
-      history.push(log);
-      await onEpoch?.(log);
-      if (epoch - bestEpoch >= o.patience) break;
-      if (o.maxSeconds != null && (performance.now() - started) / 1000 >= o.maxSeconds) break;
-    }
-    if (bestWeights) model.setWeights(bestWeights);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  } finally {
-    bestWeights?.forEach((t) => t.dispose());
-    optimizer.dispose();
-  }
+  const fitted = await fitNetwork(
+    { x: xT, y: train.y },
+    { x: xV, y: validation.y },
+    { width, classes: k },
+    weights,
+    { ...o, loss: 'ce', focalGamma: 0 },
+    scoreClassProbabilities,
+    onEpoch,
+  );
+  const { model, history, bestEpoch } = fitted;
   return { model, transform, history, bestEpoch, config };
 }

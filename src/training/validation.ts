@@ -1,7 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
 import { benignFPR, classMetrics, confusionMatrix, macroF1 } from '../evaluation/metrics.js';
-import { argMaxRows, predictProbabilities } from '../inference/classifier.js';
+import { argMaxRows } from '../inference/classifier.js';
 
 /**
  * What early stopping watches on the validation rows: macro-F1 (ties: lower loss), the mean
@@ -21,10 +20,9 @@ export interface Validation {
   valRecall: number[];
 }
 
-/** Scores transformed validation rows `xT` (n×width) against their classes `y`. */
-export function validate(model: tf.LayersModel, xT: Float32Array, y: Int32Array, width: number): Validation {
+/** Scores the flow classifier's probabilities (n × 7) on validation rows against their classes `y`. */
+export function scoreClassProbabilities(probs: Float32Array, y: Int32Array): Validation {
   const k = THREAT_CLASSES.length;
-  const probs = predictProbabilities(model, xT, y.length, width);
   const ceByClass = new Float64Array(k);
   const count = new Float64Array(k);
   for (let r = 0; r < y.length; r++) {
