@@ -10,8 +10,9 @@ import { THREAT_CLASSES } from '../events/threat-classes.js';
 import { argMaxRows, predictProbabilities, type ClassifierInfo, type FlowClassifier, type Prediction } from '../inference/classifier.js';
 import { agreement } from '../learn/soft-voting.js';
 import { applyTemperature } from '../learn/temperature-scaling.js';
-import { applyTransform, outputDims, type TransformParams } from '../vector/transform.js';
+import { outputDims, type TransformParams } from '../vector/transform.js';
 import { combineMembers, type Combined, type CombineSettings, type MemberProbabilities } from './combine.js';
+import { ModelInput } from '../inference/model-input.js';
 
 const K = THREAT_CLASSES.length;
 
@@ -73,13 +74,12 @@ export class EnsembleClassifier implements FlowClassifier {
   readonly featureVersion: number;
   readonly classes: readonly string[];
   readonly dims: number;
-  private readonly width: number;
-  private scratch = new Float32Array(0);
+  private readonly input: ModelInput;
   private disposed = false;
 
   constructor(
     private readonly nets: EnsembleNets,
-    private readonly transform: TransformParams,
+    transform: TransformParams,
     readonly settings: CombineSettings,
     info: ClassifierInfo,
   ) {
@@ -87,7 +87,7 @@ export class EnsembleClassifier implements FlowClassifier {
     this.featureVersion = info.featureVersion;
     this.classes = info.classes;
     this.dims = transform.dims;
-    this.width = outputDims(transform);
+    this.input = new ModelInput(transform, transform.dims, outputDims(transform));
   }
 
   predictBatch(xRaw: Float32Array, n: number): Prediction {
@@ -115,13 +115,6 @@ export class EnsembleClassifier implements FlowClassifier {
 
   private members(xRaw: Float32Array, n: number): MemberProbabilities {
     if (this.disposed) throw new Error(`ensemble ${this.version} is disposed`);
-    const size = n * this.dims;
-    if (!Number.isInteger(n) || n < 0 || xRaw.length < size) {
-      throw new RangeError(`predictBatch: ${n} rows of ${this.dims} need ${size} values, got ${xRaw.length}`);
-    }
-    // One scratch buffer reused across micro-batches, as Classifier does.
-    if (this.scratch.length < n * this.width) this.scratch = new Float32Array(n * this.width);
-    const xT = applyTransform(this.transform, xRaw.subarray(0, size), this.scratch);
-    return memberProbabilities(this.nets, xT, n, this.width);
+    return memberProbabilities(this.nets, this.input.rows(xRaw, n), n, this.input.width);
   }
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { applyTransform, outputDims, type TransformParams } from '../vector/transform.js';
+import { outputDims, type TransformParams } from '../vector/transform.js';
 import { ModelError } from '../errors/vigil-error.js';
 import { loadModel } from './model-store.js';
+import { ModelInput } from './model-input.js';
 
 /**
  * Class probabilities for a flat n×dims matrix that is already transformed, in chunks so a
@@ -74,35 +75,27 @@ export class Classifier implements FlowClassifier {
   readonly classes: readonly string[];
   /** Raw inputs per row (79 for flow v1). */
   readonly dims: number;
-  private readonly width: number;
+  private readonly input: ModelInput;
   private readonly outputs: number;
-  private scratch = new Float32Array(0);
   private disposed = false;
 
   constructor(
     private readonly model: tf.LayersModel,
-    private readonly transform: TransformParams,
+    transform: TransformParams,
     info: ClassifierInfo,
   ) {
     this.version = info.version;
     this.featureVersion = info.featureVersion;
     this.classes = info.classes;
     this.dims = transform.dims;
-    this.width = outputDims(transform);
+    this.input = new ModelInput(transform, transform.dims, outputDims(transform));
     this.outputs = (model.outputs[0]!.shape[1] as number | null) ?? 0;
   }
 
   /** Scores `n` rows of `xRaw` (flat n×dims, raw sanitized, NaN = missing). */
   predictBatch(xRaw: Float32Array, n: number): Prediction {
     if (this.disposed) throw new Error(`classifier ${this.version} is disposed`);
-    const size = n * this.dims;
-    if (!Number.isInteger(n) || n < 0 || xRaw.length < size) {
-      throw new RangeError(`predictBatch: ${n} rows of ${this.dims} need ${size} values, got ${xRaw.length}`);
-    }
-    // One scratch buffer reused across micro-batches: scoring runs per batch, forever.
-    if (this.scratch.length < n * this.width) this.scratch = new Float32Array(n * this.width);
-    const xT = applyTransform(this.transform, xRaw.subarray(0, size), this.scratch);
-    const probs = predictProbabilities(this.model, xT, n, this.width);
+    const probs = predictProbabilities(this.model, this.input.rows(xRaw, n), n, this.input.width);
     return { probs, predicted: argMaxRows(probs, n, this.outputs) };
   }
 
