@@ -42,7 +42,7 @@ import type { OfflineStore } from '../src/store/offline-store.js';
 import type { KeyState, OnlineStore, StateUpdate } from '../src/store/online-store.js';
 import { RedisOnlineStore } from '../src/store/redis/redis-online-store.js';
 import { RedisSourceStateStore } from '../src/store/redis/redis-source-state-store.js';
-import { runFeatures } from '../src/cli/commands/features.js';
+import { runFeatures } from '../src/cli/run-features.js';
 import { SqliteOfflineStore } from '../src/store/sqlite/sqlite-offline-store.js';
 import { LatencyRecorder } from '../src/telemetry/latency.js';
 import { loadIntelFiles } from '../src/vector/v2/intel-files.js';

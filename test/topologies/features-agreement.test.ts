@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SAMPLE } from '../../src/cli/commands/detect.js';
-import { runFeatures } from '../../src/cli/commands/features.js';
+import { runFeatures } from '../../src/cli/run-features.js';
 import { loadEnsemble } from '../../src/ensemble/ensemble-store.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
 import { isSecurityEvent } from '../../src/events/security-events.js';

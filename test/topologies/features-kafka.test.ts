@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFeatures } from '../../src/cli/commands/features.js';
+import { runFeatures } from '../../src/cli/run-features.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
 import { writeV2Inputs, type V2Inputs } from '../features/v2-fixtures.js';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFeatures, type FeaturesRunOptions } from '../../src/cli/commands/features.js';
+import { runFeatures, type FeaturesRunOptions } from '../../src/cli/run-features.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
 import { isSecurityEvent } from '../../src/events/security-events.js';
 import { openMigratedOfflineStore } from '../../src/store/open-stores.js';

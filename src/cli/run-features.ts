@@ -1,0 +1,228 @@
+import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
+import { featuresTopology } from '../../topologies/features.js';
+import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
+import { loadSequenceModel, SEQUENCE_MODEL_DIR } from '../features/behavioral/sequence-model.js';
+import { FeaturePipeline, type GlobalCheckpoint } from '../features/pipeline.js';
+import { initBackend } from '../inference/backend.js';
+import type { FlowClassifier } from '../inference/classifier.js';
+import { createKafka } from '../kafka/client.js';
+import { openKafkaEventSource, type KafkaEventFormat } from '../kafka/kafka-event-source.js';
+import { resolveModelDir } from '../registry/resolve-model.js';
+import { createDlqWriter } from '../sinks/dlq-file.js';
+import { openEventSource, type OpenFileSourceOptions } from '../sources/file-source.js';
+import { createOfflineEventDecoder, openOfflineEventSource } from '../sources/offline-event-source.js';
+import { sourceStateCounters, type SourceStateCounters } from '../stages/source-states.js';
+import type { OfflineStore, ScanRange } from '../store/offline-store.js';
+import { openMigratedOfflineStore, openStateStore } from '../store/open-stores.js';
+import { childLogger } from '../telemetry/logger.js';
+import { createFeatureLineSink } from '../vector/v2/feature-line-sink.js';
+import { loadIntelFiles } from '../vector/v2/intel-files.js';
+import { createV2FeatureGroups } from '../vector/v2/v2-feature-groups.js';
+
+/**
+ * `vigil features` and `vigil backfill`: feature-version-2 vectors of every event of the
+ * inputs (files, Kafka topics, or the offline store's recorded events), one JSON line each
+ * (`{"key", "ts", "eventId", "featureVersion": 2, "vector": [100 numbers]}`), through
+ * topologies/features.ts, with the stores and model the options name.
+ *
+ * Several inputs are processed one after another, in the order given, through ONE pipeline
+ * (their states carry over), not merged by event time: a merge would have to read every file
+ * before writing the first line. Give them in time order; an event older than the window's
+ * watermark (10 min, 1 min tiles) is late for the window features, as in a live stream.
+ */
+export interface FeaturesRunOptions {
+  /** Files (or '-'), in order; ignored when `replay` or `kafka` is given. */
+  inputs: string[];
+  /** Read events from Kafka topics until `stop` aborts (a consumer group; offsets committed as batches become durable). */
+  kafka?: { brokers: string[]; topics: string[]; groupId: string; events: KafkaEventFormat; fromBeginning?: boolean; stop: AbortSignal };
+  /** Backfill: replay the `events` of this offline store (open-stores.ts spelling) instead. */
+  replay?: { offline: string; range?: ScanRange };
+  /** Record the events read into this offline store, for a later backfill. */
+  offline?: string;
+  /** Keep per-source states in this store (redis://...) across batches, restarts and instances. */
+  state?: string;
+  keyPrefix?: string;
+  /** Names this process's checkpoint of the global (graph) states in the state store. */
+  instance?: string;
+  /** Sources idle longer than this leave memory (event time, ms). */
+  idleMs?: number;
+  /** Score flows with this model (directory or registry version); its confident verdicts teach feature 83. */
+  model?: string;
+  /** Feature lines: a file, or '-' for stdout. */
+  out: string;
+  dlq: string | null;
+  asnTable?: string;
+  torDir?: string;
+  torList?: string;
+  sequenceModel?: string;
+  syslogYear?: number;
+  batchSize: number;
+  batchWaitMs: number;
+}
+
+export interface FeaturesRunResult {
+  records: number;
+  events: number;
+  deadLettered: number;
+  deadLetterReasons: Record<string, number>;
+  sources: number;
+  state: SourceStateCounters;
+  intel: { asnTable: string | null; torList: string | null };
+  seconds: number;
+}
+
+const log = childLogger('features');
+
+/**
+ * The time of the first event of the first file input, to choose the Tor list by; stdin
+ * cannot be read twice, so for stdin (a live feed) the list closest to now is taken.
+ */
+async function firstEventTime(inputs: readonly string[], options: OpenFileSourceOptions): Promise<number | undefined> {
+  const first = inputs[0];
+  if (first === undefined) return undefined;
+  if (first === '-') return Date.now();
+  const { source, decoder } = await openEventSource(first, options);
+  try {
+    for await (const records of source.batches({ maxSize: 256, maxWaitMs: 1000 })) {
+      for (const r of records) {
+        const decoded = decoder.decode(r);
+        if (decoded.ok) return decoded.value.ts;
+      }
+    }
+    return undefined;
+  } finally {
+    await source.close();
+  }
+}
+
+/** The first event time of a backfill's replay, to choose the Tor list by. */
+async function firstReplayTime(offline: OfflineStore, range: ScanRange | undefined): Promise<number | undefined> {
+  for await (const rows of offline.scan('events', range ?? {}, { batchSize: 1 })) return rows[0]?.ts;
+  return undefined;
+}
+
+/** Global group states are checkpointed per instance under this entity, beside the sources'. */
+const globalEntity = (instance: string): string => `@global:${instance}`;
+
+export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunResult> {
+  const started = performance.now();
+  const sourceOptions: OpenFileSourceOptions = o.syslogYear === undefined ? {} : { syslogYear: o.syslogYear };
+  const replayStore = o.replay ? await openMigratedOfflineStore(o.replay.offline) : null;
+  const offline = o.offline ? await openMigratedOfflineStore(o.offline) : null;
+  const state = o.state ? openStateStore(o.state, { ...(o.keyPrefix !== undefined && { keyPrefix: o.keyPrefix }) }) : null;
+  const counters = sourceStateCounters();
+  const deadLetters = createDlqWriter(o.dlq);
+  const vectors = createFeatureLineSink(o.out);
+  let records = 0;
+  let events = 0;
+  let sources = 0;
+  let intelLoaded: FeaturesRunResult['intel'] = { asnTable: null, torList: null };
+  try {
+    // A live topic, like stdin, cannot be read twice: the Tor list closest to now is taken.
+    const eventTimeMs = o.kafka ? Date.now() : replayStore ? await firstReplayTime(replayStore, o.replay?.range) : await firstEventTime(o.inputs, sourceOptions);
+    const intelOptions = { eventTimeMs, ...(o.asnTable && { asnTable: o.asnTable }), ...(o.torDir && { torDir: o.torDir }), ...(o.torList && { torList: o.torList }) };
+    const intel = await loadIntelFiles(intelOptions, (message) => log.warn(message));
+    intelLoaded = intel.loaded;
+    const sequenceModel = await loadSequenceModel(o.sequenceModel ?? SEQUENCE_MODEL_DIR);
+    const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, ...intel }) });
+    const instance = globalEntity(o.instance ?? 'default');
+    let classifier: FlowClassifier | null = null;
+    if (o.model !== undefined) {
+      await initBackend('auto');
+      classifier = await loadFlowClassifier(resolveModelDir(o.model));
+      classifier.warmUp();
+      log.info({ model: classifier.version }, 'scoring flows');
+    }
+    const scoring = classifier;
+    if (state) {
+      const [checkpoint] = await state.store.load([instance]);
+      if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states[0] as GlobalCheckpoint);
+    }
+    const topologyOptions = {
+      deadLetters,
+      pipeline,
+      vectors,
+      batch: { maxSize: o.batchSize, maxWaitMs: o.batchWaitMs },
+      counters,
+      ...(o.idleMs !== undefined && { idleMs: o.idleMs }),
+      ...(state && { stateStore: state.store }),
+      ...(offline && { offline }),
+      ...(scoring && { models: { current: () => scoring } }),
+    };
+    const opened = o.kafka
+      ? [await openKafkaEvents(o.kafka, o.syslogYear)]
+      : replayStore
+      ? [{ source: openOfflineEventSource(replayStore, { name: `replay:${o.replay!.offline}`, ...(o.replay!.range && { range: o.replay!.range }) }), decoder: createOfflineEventDecoder(), format: 'offline-events', close: async () => {} }]
+      : o.inputs.map((input) => ({ input }));
+    for (const entry of opened) {
+      const { source, decoder, format, close } = 'input' in entry ? await openEventFile(entry.input, sourceOptions) : entry;
+      log.info({ source: source.name, format }, 'reading');
+      try {
+        await lastValueFrom(
+          featuresTopology({ ...topologyOptions, source, decoder }).pipe(
+            tap((batch) => {
+              records += batch.size;
+              events += batch.accepted.length;
+            }),
+            defaultIfEmpty(null),
+          ),
+        );
+      } finally {
+        await close();
+      }
+    }
+    if (state) await state.store.save([{ entity: instance, snapshot: { layout: pipeline.layout, states: [pipeline.globalCheckpoint()], lastTs: 0 } }]);
+    sources = pipeline.sourceCount;
+    scoring?.dispose();
+  } finally {
+    await vectors.close();
+    await deadLetters.close();
+    await state?.close();
+    await offline?.close();
+    await replayStore?.close();
+  }
+  return {
+    records,
+    events,
+    deadLettered: deadLetters.total,
+    deadLetterReasons: deadLetters.counts(),
+    sources,
+    state: counters,
+    intel: intelLoaded,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function openKafkaEvents(k: NonNullable<FeaturesRunOptions['kafka']>, syslogYear: number | undefined) {
+  const kafka = createKafka({ brokers: k.brokers, clientId: `vigil-features-${process.pid}` });
+  const { source, decoder } = await openKafkaEventSource(kafka, {
+    topics: k.topics,
+    groupId: k.groupId,
+    events: k.events,
+    fromBeginning: k.fromBeginning ?? true,
+    ...(syslogYear !== undefined && { syslogYear }),
+  });
+  // A topic never ends by itself: the run ends when the caller aborts, after the batches in
+  // flight are durable and committed.
+  let stopping: Promise<unknown> | undefined;
+  const stop = (): Promise<unknown> => (stopping ??= source.stop());
+  if (k.stop.aborted) void stop();
+  else k.stop.addEventListener('abort', () => void stop(), { once: true });
+  return { source, decoder, format: `kafka ${k.events}`, close: async () => void (await stop()) };
+}
+
+async function openEventFile(input: string, options: OpenFileSourceOptions) {
+  const { source, decoder, format } = await openEventSource(input, options);
+  return { source, decoder, format, close: () => source.close() };
+}
+
+export function formatFeaturesResult(r: FeaturesRunResult): string {
+  const reasons = Object.entries(r.deadLetterReasons).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return [
+    `records ${r.records}  vectors ${r.events} (feature version 2, 100 dims)  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
+    `sources held ${r.sources}  in ${r.seconds.toFixed(2)} s`,
+    `source states: restored ${r.state.restored}  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
+    `ASN table: ${r.intel.asnTable ?? 'none (feature 83 = -1)'}`,
+    `Tor list: ${r.intel.torList ?? 'none (feature 84 = 0)'}`,
+  ].join('\n');
+}
