@@ -1,7 +1,7 @@
 /**
  * The part of a retrain that turns rows into a saved model, behind a small interface so the
- * retrainer does not care what kind of model it is: the flow MLP today (MlpCandidateTrainer),
- * an ensemble trainer later. The retrainer hands over raw, sanitized flow rows (79 features,
+ * retrainer does not care what kind of model it is: the flow MLP (MlpCandidateTrainer) or the
+ * Phase 2 ensemble (EnsembleCandidateTrainer). The retrainer hands over raw, sanitized flow rows (79 features,
  * NaN = missing) and a directory; the trainer saves there a model the registry can load
  * (manifest.json naming `version`), and the retrainer judges it on the hold-out.
  */
@@ -11,6 +11,8 @@ import { saveModel } from '../inference/model-store.js';
 import type { LabelledRows } from '../training/dataset.js';
 import { trainClassifier, type TrainOptions } from '../training/train.js';
 import { childLogger } from '../telemetry/logger.js';
+import { saveEnsemble } from '../ensemble/ensemble-store.js';
+import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble, type EnsembleTrainOptions } from '../ensemble/train-ensemble.js';
 
 export interface CandidateTrainingSet {
   /** Rows to fit on (already balanced). */
@@ -53,14 +55,11 @@ export class MlpCandidateTrainer implements CandidateTrainer {
   constructor(private readonly options: Omit<TrainOptions, 'seed'> = {}) {}
 
   async train(set: CandidateTrainingSet, target: CandidateTarget): Promise<TrainedCandidate> {
-    const result = await trainClassifier(set.train, set.validation, { ...this.options, seed: target.seed }, async (e) => {
+    const result = await trainClassifier(set.train, set.validation, { ...this.options, seed: target.seed }, (e) => {
       log.debug({ version: target.version, epoch: e.epoch, valMacroF1: e.valMacroF1, improved: e.improved }, 'epoch');
-      // An epoch runs synchronously; between epochs, timers get their turn: the retrain job's
-      // BullMQ lock renewal and the labels consumer's heartbeats share this process.
-      await new Promise((resolve) => setImmediate(resolve));
     });
     const dir = join(target.modelsDir, target.version);
-    const classCounts = Object.fromEntries(THREAT_CLASSES.map((c, i) => [c, set.train.y.filter((v) => v === i).length]));
+    const classCounts = classCountsOf(set.train);
     try {
       await saveModel(dir, {
         model: result.model,
@@ -75,3 +74,37 @@ export class MlpCandidateTrainer implements CandidateTrainer {
     return { version: target.version, dir, epochs: result.history.length, bestEpoch: result.bestEpoch };
   }
 }
+
+function classCountsOf(rows: LabelledRows): Record<string, number> {
+  return Object.fromEntries(THREAT_CLASSES.map((c, i) => [c, rows.y.filter((v) => v === i).length]));
+}
+
+/** The Phase 2 ensemble of ../ensemble/train-ensemble.ts, on the same rows and seed rule. */
+export class EnsembleCandidateTrainer implements CandidateTrainer {
+  readonly name = 'ensemble';
+
+  /** `options.seed` is ignored: the target's seed wins. */
+  constructor(private readonly options: EnsembleTrainOptions = DEFAULT_ENSEMBLE_OPTIONS) {}
+
+  async train(set: CandidateTrainingSet, target: CandidateTarget): Promise<TrainedCandidate> {
+    const result = await trainEnsemble(set.train, set.validation, { ...this.options, seed: target.seed }, (line) => log.debug({ version: target.version }, line.trim()));
+    const dir = join(target.modelsDir, target.version);
+    try {
+      await saveEnsemble(dir, {
+        nets: result.nets,
+        transform: result.transform,
+        settings: result.settings,
+        version: target.version,
+        trainingConfig: { ...result.config, trainer: this.name, classCounts: classCountsOf(set.train), ...target.provenance },
+        metrics: result.metrics,
+      });
+    } finally {
+      const { general, router, specialists } = result.nets;
+      for (const net of [general, router, ...specialists]) net?.model.dispose();
+    }
+    return { version: target.version, dir, epochs: result.metrics.general.epochs, bestEpoch: result.metrics.general.bestEpoch };
+  }
+}
+
+export const CANDIDATE_TRAINERS = ['mlp', 'ensemble'] as const;
+export type CandidateTrainerName = (typeof CANDIDATE_TRAINERS)[number];

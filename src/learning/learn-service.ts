@@ -17,7 +17,7 @@ import { openLabelSource } from '../kafka/label-topic.js';
 import { initBackend } from '../inference/backend.js';
 import type { OfflineStore } from '../store/offline-store.js';
 import { childLogger } from '../telemetry/logger.js';
-import { MlpCandidateTrainer, type CandidateTrainer } from './candidate-trainer.js';
+import { EnsembleCandidateTrainer, MlpCandidateTrainer, type CandidateTrainer } from './candidate-trainer.js';
 import type { CollectorCounters } from './collector-counters.js';
 import type { LearnSettings } from './learn-settings.js';
 import { offlineStoreLocation, openOfflineStore } from '../store/open-stores.js';
@@ -29,7 +29,7 @@ export interface LearnDeps {
   kafka?: Kafka;
   /** An open store to use instead of the one the settings name (not closed by stop()). */
   store?: OfflineStore;
-  /** The candidate trainer (default: the flow MLP with the settings' epochs and patience). */
+  /** The candidate trainer (default: the settings' `trainer`: the flow MLP with their epochs and patience, or the ensemble). */
   trainer?: CandidateTrainer;
 }
 
@@ -58,7 +58,7 @@ export async function startLearn(s: LearnSettings, deps: LearnDeps = {}): Promis
     baseData: s.baseData,
     holdoutData: s.holdoutData,
     store,
-    trainer: deps.trainer ?? new MlpCandidateTrainer({ maxEpochs: s.maxEpochs, patience: s.patience }),
+    trainer: deps.trainer ?? (s.trainer === 'ensemble' ? new EnsembleCandidateTrainer() : new MlpCandidateTrainer({ maxEpochs: s.maxEpochs, patience: s.patience })),
     rule: { minMacroF1Gain: s.minF1Gain, maxRecallDrop: s.maxRecallDrop },
     seed: s.seed,
     minClassRows: s.minClassRows,

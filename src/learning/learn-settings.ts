@@ -15,6 +15,7 @@ import { RETRAIN_SCHEDULER_DEFAULTS } from './retrain-scheduler.js';
 import { RETRAIN_TRIGGER_DEFAULTS } from './retrain-triggers.js';
 import { RETRAINER_DEFAULTS } from './retrainer.js';
 import { mergeSettings, settingsFromEnv, type SettingSource } from '../config/setting-sources.js';
+import { CANDIDATE_TRAINERS, type CandidateTrainerName } from './candidate-trainer.js';
 
 export const LEARN_DEFAULTS = {
   brokers: ['127.0.0.1:9092'],
@@ -32,6 +33,8 @@ export const LEARN_DEFAULTS = {
   maxAgeMs: RETRAIN_TRIGGER_DEFAULTS.maxAgeMs,
   overrideThreshold: RETRAIN_TRIGGER_DEFAULTS.overrideRate.threshold,
   checkEveryMs: RETRAIN_SCHEDULER_DEFAULTS.checkEveryMs,
+  /** mlp: fast; ensemble: the Phase 2 model the shipped default is (a few minutes a retrain). */
+  trainer: 'mlp' as CandidateTrainerName,
   seed: RETRAINER_DEFAULTS.seed,
   minClassRows: RETRAINER_DEFAULTS.minClassRows,
   maxEpochs: DEFAULT_TRAIN_OPTIONS.maxEpochs,
@@ -59,6 +62,7 @@ export const LEARN_SETTING_SOURCES: Record<string, SettingSource> = {
   maxAgeMs: { flag: '--max-age-ms', env: 'VIGIL_RETRAIN_MAX_AGE_MS', number: true },
   overrideThreshold: { flag: '--override-threshold', env: 'VIGIL_RETRAIN_OVERRIDE_THRESHOLD', number: true },
   checkEveryMs: { flag: '--check-every-ms', env: 'VIGIL_RETRAIN_CHECK_MS', number: true },
+  trainer: { flag: '--trainer', env: 'VIGIL_RETRAIN_TRAINER' },
   seed: { flag: '--seed', number: true },
   minClassRows: { flag: '--min-class-rows', env: 'VIGIL_RETRAIN_MIN_CLASS_ROWS', number: true },
   maxEpochs: { flag: '--max-epochs', number: true },
@@ -94,6 +98,7 @@ export const LearnSettingsSchema = z
     maxAgeMs: positiveInt.default(d.maxAgeMs),
     overrideThreshold: z.number().min(0).max(1).default(d.overrideThreshold),
     checkEveryMs: positiveInt.default(d.checkEveryMs),
+    trainer: z.enum(CANDIDATE_TRAINERS, { error: `use ${CANDIDATE_TRAINERS.join(' or ')}` }).default(d.trainer),
     seed: z.number().int().min(0).default(d.seed),
     minClassRows: z.number().int().min(0).default(d.minClassRows),
     maxEpochs: positiveInt.default(d.maxEpochs),

@@ -149,6 +149,9 @@ export async function fitNetwork(
       const log: NetworkEpoch = { epoch, loss: lossSum / n, ...v, improved, seconds: (performance.now() - epochStart) / 1000 };
       history.push(log);
       await onEpoch?.(log);
+      // An epoch runs synchronously; between epochs, timers get their turn (a retrain shares its
+      // process with a BullMQ lock renewal and a Kafka consumer's heartbeats).
+      await new Promise((resolve) => setImmediate(resolve));
       if (epoch - bestEpoch >= o.patience) break;
       if (o.maxSeconds != null && (performance.now() - started) / 1000 >= o.maxSeconds) break;
     }

@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
 import { ConfigError } from '../../src/errors/vigil-error.js';
 import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
-import { MlpCandidateTrainer } from '../../src/learning/candidate-trainer.js';
+import { EnsembleCandidateTrainer, MlpCandidateTrainer } from '../../src/learning/candidate-trainer.js';
+import { EnsembleClassifier } from '../../src/ensemble/ensemble-classifier.js';
+import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
+import { DEFAULT_ENSEMBLE_OPTIONS } from '../../src/ensemble/train-ensemble.js';
 import { balanceRawRows, balanceTargets } from '../../src/learning/raw-balance.js';
 import { collectedRows } from '../../src/learning/retrain-data.js';
 import { formatRetrainHistory, readRetrainHistory } from '../../src/learning/retrain-history.js';
@@ -156,6 +159,38 @@ describe('Retrainer', () => {
       await store.close();
     }
   }, 120_000);
+
+  it('retrains the ensemble when asked: a loadable ensemble candidate, judged and recorded like the MLP', async () => {
+    const modelsDir = await weakRegistry(base, 200);
+    cleanup.push(dirname(modelsDir));
+    const store = await sqliteStore('ensemble');
+    try {
+      await store.insertTrainingSamples(samples);
+      // Small members so the test stays short: the same trainer code as `vigil train --ensemble`.
+      const small = { ...DEFAULT_ENSEMBLE_OPTIONS.general, maxEpochs: 4, patience: 2 };
+      const trainer = new EnsembleCandidateTrainer({
+        ...DEFAULT_ENSEMBLE_OPTIONS,
+        general: small,
+        router: small,
+        specialist: { ...DEFAULT_ENSEMBLE_OPTIONS.specialist, maxEpochs: 3, patience: 2, positives: 200, negativeCap: 200 },
+      });
+      const retrainer = new Retrainer({ modelsDir, baseData: [data.base], holdoutData: [data.holdout], store, trainer, seed: 5 });
+      const { run } = await retrainer.run(job('retrain-ensemble', Date.parse('2026-12-02T10:00:00Z')));
+      const info = new ModelRegistry({ modelsDir }).show(run.candidateVersion);
+      expect(info.manifest.trainingConfig).toMatchObject({ trainer: 'ensemble', seed: 5 });
+      const model = await loadFlowClassifier(join(modelsDir, run.candidateVersion));
+      try {
+        expect(model).toBeInstanceOf(EnsembleClassifier);
+        expect(model.predictBatch(base.x.subarray(0, 3 * base.dims), 3).predicted).toHaveLength(3);
+      } finally {
+        model.dispose();
+      }
+      expect(run.macroF1).toBe(info.holdout!.macroF1);
+      expect((await readRetrainHistory(store)).map((r) => r.candidateVersion)).toEqual([run.candidateVersion]);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
 
   it('says so when no retrain has run', () => {
     expect(formatRetrainHistory([])).toBe('retrain history: no retrain has run yet');
