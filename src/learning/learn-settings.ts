@@ -25,8 +25,8 @@ export const LEARN_DEFAULTS = {
   labelFormat: 'json' as 'json' | 'avro',
   redisUrl: 'redis://127.0.0.1:6379',
   queuePrefix: RETRAIN_SCHEDULER_DEFAULTS.prefix,
-  /** The embedded store by default, as `vigil serve` runs without a ClickHouse server. */
-  offlineStore: 'data/offline.sqlite',
+  /** The embedded store by default (under .vigil/, where run output goes), as serve runs without ClickHouse. */
+  offlineStore: '.vigil/offline.sqlite',
   clickhouseDatabase: DEFAULT_CLICKHOUSE_DATABASE,
   modelsDir: MODELS_DIR,
   minNewSamples: RETRAIN_TRIGGER_DEFAULTS.minNewSamples,

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
 import { ConfigError } from '../errors/vigil-error.js';
 import { ClickHouseOfflineStore } from './clickhouse/clickhouse-offline-store.js';
@@ -41,7 +43,11 @@ export function describeLocation(l: OfflineStoreLocation): string {
 
 /** Opens the store (a ConfigError for bad settings); the caller migrates and closes it. */
 export function openOfflineStore(l: OfflineStoreLocation): OfflineStore {
-  if (l.type === 'sqlite') return new SqliteOfflineStore({ path: l.path });
+  if (l.type === 'sqlite') {
+    // A default path such as .vigil/offline.sqlite must work on a fresh checkout.
+    mkdirSync(dirname(l.path), { recursive: true });
+    return new SqliteOfflineStore({ path: l.path });
+  }
   const { type: _type, ...options } = l;
   return new ClickHouseOfflineStore(options);
 }

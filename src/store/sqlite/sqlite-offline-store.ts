@@ -56,7 +56,7 @@ export function resolveSqliteOfflineOptions(options: SqliteOfflineStoreOptions):
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new ConfigError(`SqliteOfflineStore: unknown option ${unknown.join(', ')}; known: ${known.join(', ')}`);
   if (typeof options.path !== 'string' || options.path.length === 0) {
-    throw new ConfigError('SqliteOfflineStore: path must name the database file, e.g. data/offline.sqlite');
+    throw new ConfigError('SqliteOfflineStore: path must name the database file, e.g. .vigil/offline.sqlite');
   }
   const resolved: Resolved = {
     path: options.path,
