@@ -19,9 +19,7 @@ import { THREAT_CLASSES } from '../events/threat-classes.js';
 import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
 import {
   deserializeModel,
-  FEATURE_LAYOUT,
-  FEATURE_VERSION,
-  MANIFEST_VERSION,
+  flowModelManifest,
   MODEL_FILES,
   parseJson,
   readManifest,
@@ -98,19 +96,11 @@ export async function saveEnsemble(dir: string, input: SaveEnsembleInput): Promi
   contents.set(MODEL_FILES.transform, JSON.stringify(input.transform, null, 2));
   contents.set(ENSEMBLE_FILE, JSON.stringify(spec, null, 2));
   const createdAt = input.createdAt ?? new Date();
-  const manifest: ModelManifest & { kind: string; architecture: string } = {
-    manifestVersion: MANIFEST_VERSION,
+  const files = Object.fromEntries([...contents].map(([file, data]) => [file, sha256(data)]));
+  const manifest = {
+    ...flowModelManifest({ version: input.version, createdAt, trainingConfig: input.trainingConfig, metrics: input.metrics, files }),
     kind: 'flow-classifier',
     architecture: ENSEMBLE_ARCHITECTURE,
-    version: input.version,
-    createdAt: createdAt.toISOString(),
-    featureVersion: FEATURE_VERSION,
-    featureLayout: FEATURE_LAYOUT,
-    dims: FLOW_FEATURE_COUNT,
-    classes: [...THREAT_CLASSES],
-    trainingConfig: { ...(input.trainingConfig ?? {}) },
-    metrics: { ...(input.metrics ?? {}) },
-    files: Object.fromEntries([...contents].map(([file, data]) => [file, sha256(data)])),
   };
   await mkdir(dir, { recursive: true });
   for (const [file, data] of contents) await writeAtomic(join(dir, file), data);

@@ -91,6 +91,22 @@ export async function serializeModel(model: tf.LayersModel, weightsFile: string)
   return { json, weights };
 }
 
+/** The manifest of a flow model of this code's feature layout, whatever its architecture. */
+export function flowModelManifest(m: { version: string; createdAt: Date; trainingConfig?: object | undefined; metrics?: object | undefined; files: Record<string, string> }): ModelManifest {
+  return {
+    manifestVersion: MANIFEST_VERSION,
+    version: m.version,
+    createdAt: m.createdAt.toISOString(),
+    featureVersion: FEATURE_VERSION,
+    featureLayout: FEATURE_LAYOUT,
+    dims: FLOW_FEATURE_COUNT,
+    classes: [...THREAT_CLASSES],
+    trainingConfig: { ...(m.trainingConfig ?? {}) },
+    metrics: { ...(m.metrics ?? {}) },
+    files: m.files,
+  };
+}
+
 /**
  * Saves a trained model into `dir` (created if needed): model.json (tfjs layers format, so
  * tfjs-node's file:// loader reads it too), weights.bin, transform.json and, last,
@@ -108,18 +124,8 @@ export async function saveModel(dir: string, input: SaveModelInput): Promise<Mod
     [MODEL_FILES.transform]: sha256(transformJson),
   };
   const createdAt = input.createdAt ?? new Date();
-  const manifest: ModelManifest = {
-    manifestVersion: MANIFEST_VERSION,
-    version: input.version ?? defaultVersion(createdAt, files[MODEL_FILES.weights]!),
-    createdAt: createdAt.toISOString(),
-    featureVersion: FEATURE_VERSION,
-    featureLayout: FEATURE_LAYOUT,
-    dims: FLOW_FEATURE_COUNT,
-    classes: [...THREAT_CLASSES],
-    trainingConfig: { ...(input.trainingConfig ?? {}) },
-    metrics: { ...(input.metrics ?? {}) },
-    files,
-  };
+  const version = input.version ?? defaultVersion(createdAt, files[MODEL_FILES.weights]!);
+  const manifest = flowModelManifest({ version, createdAt, trainingConfig: input.trainingConfig, metrics: input.metrics, files });
   await mkdir(dir, { recursive: true });
   await writeAtomic(join(dir, MODEL_FILES.topology), modelJson);
   await writeAtomic(join(dir, MODEL_FILES.weights), weights);
