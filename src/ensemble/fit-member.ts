@@ -24,6 +24,8 @@ export interface MemberFitOptions {
   /** 'ce': cross-entropy; 'focal': focal loss with `focalGamma` (../learn/focal-loss.ts). */
   loss: 'ce' | 'focal';
   focalGamma: number;
+  /** Exactly `maxEpochs` epochs, keeping the last (a refit); see ../training/fit-network.ts. */
+  keepLastEpoch?: boolean;
 }
 
 /** Transformed rows with class labels in [0, classes). */

@@ -9,7 +9,10 @@
  *   5. a temperature per member, fitted on the validation split;
  *   6. vote weights: each member's per-class validation F1 (see trustWeights);
  *   7. per-class decision thresholds tuned for macro-F1 on the validation split, then biased
- *      towards normal (benign-bias.ts).
+ *      towards normal (benign-bias.ts);
+ *   8. with `refit`, every member retrained from scratch on training + validation rows for
+ *      exactly its step-2..4 best epoch count, keeping the transform, temperatures, weights,
+ *      thresholds and gate of steps 1..7 (which the validation figures in the report describe).
  * Every random draw derives from `seed`: same data and options, same ensemble.
  */
 import { classMetrics, confusionMatrix, evaluatePredictions, type EvaluationReport } from '../evaluation/metrics.js';
@@ -22,6 +25,7 @@ import { deriveSeed } from '../learn/rng.js';
 import { applyTemperature, fitTemperature } from '../learn/temperature-scaling.js';
 import { classWeights } from '../training/class-weights.js';
 import { rowCount, type LabelledRows } from '../training/dataset.js';
+import { concatRows } from '../learning/retrain-data.js';
 import { applyTransform, DEFAULT_CLIP, DEFAULT_MAX_PORTS, fitTransform, outputDims, type TransformParams } from '../vector/transform.js';
 import { biasTowardsNormal, type BenignBiasOptions } from './benign-bias.js';
 import { combineMembers, type CombineSettings, type MemberProbabilities } from './combine.js';
@@ -55,6 +59,8 @@ export interface EnsembleTrainOptions {
   benignBias: BenignBiasOptions;
   clip: number;
   maxPorts: number;
+  /** Step 8 of the module comment: retrain the members on training + validation rows. */
+  refit: boolean;
 }
 
 const MLP_BASE = { dropout: 0.1, learningRate: 1e-3, lrDecay: 0.93, batchSize: 256, focalGamma: 2 } as const;
@@ -82,6 +88,7 @@ export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleTrainOptions = {
   benignBias: { maxF1Drop: 0, minFactor: 0.01, steps: 20 },
   clip: DEFAULT_CLIP,
   maxPorts: DEFAULT_MAX_PORTS,
+  refit: false,
 };
 
 export interface MemberReport {
@@ -106,6 +113,13 @@ export interface SpecialistReport extends MemberReport {
   syntheticPositives: number;
 }
 
+/** A member's step-8 retraining: its epochs (= its first-pass best epoch) and rows. */
+export interface RefitReport {
+  epochs: number;
+  trainRows: number;
+  seconds: number;
+}
+
 export interface EnsembleTrainResult {
   nets: EnsembleNets;
   transform: TransformParams;
@@ -124,6 +138,8 @@ export interface EnsembleTrainResult {
      */
     history: MemberEpoch[];
     bestEpoch: number;
+    /** Present when the members were refitted (step 8), keyed general, router, then class. */
+    refit?: Record<string, RefitReport>;
   };
 }
 
@@ -196,19 +212,23 @@ export async function trainEnsemble(
 
   try {
     const { classWeightPower: gPower, ...gFit } = o.general;
-    const general = await fitCalibrated('general', trainT, valT, K, classWeights(train.y, K, gPower), { ...gFit, seed: deriveSeed(o.seed, 1) });
+    const gOptions = { ...gFit, seed: deriveSeed(o.seed, 1) };
+    const general = await fitCalibrated('general', trainT, valT, K, classWeights(train.y, K, gPower), gOptions);
     const { classWeightPower: rPower, ...rFit } = o.router;
-    const router = await fitCalibrated('router', trainT, valT, K, classWeights(train.y, K, rPower), { ...rFit, seed: deriveSeed(o.seed, 2) });
+    const rOptions = { ...rFit, seed: deriveSeed(o.seed, 2) };
+    const router = await fitCalibrated('router', trainT, valT, K, classWeights(train.y, K, rPower), rOptions);
 
     const { oversampler, positives, negativeCap, ...sFit } = o.specialist;
+    const specialistData = (c: number) => ({ oversampler, positives, negativeCap, seed: deriveSeed(o.seed, 10, c) });
+    const sOptions = (c: number) => ({ ...sFit, seed: deriveSeed(o.seed, 20, c) });
     const specialists: Array<CalibratedNet | undefined> = [undefined];
     const specialistProbs: Array<Float32Array | undefined> = [undefined];
     const specialistReports: Record<string, SpecialistReport> = {};
     for (let c = 1; c < K; c++) {
       const name = THREAT_CLASSES[c]!;
-      const rows = specialistRows({ x: xT, y: train.y, dims: width }, c, { oversampler, positives, negativeCap, seed: deriveSeed(o.seed, 10, c) });
+      const rows = specialistRows({ x: xT, y: train.y, dims: width }, c, specialistData(c));
       const valY = oneVsRest(validation.y, c);
-      const fitted = await fitCalibrated(`specialist ${name}`, rows, { x: xV, y: valY }, 2, classWeights(rows.y, 2, 1), { ...sFit, seed: deriveSeed(o.seed, 20, c) });
+      const fitted = await fitCalibrated(`specialist ${name}`, rows, { x: xV, y: valY }, 2, classWeights(rows.y, 2, 1), sOptions(c));
       specialists.push(fitted.net);
       specialistProbs.push(fitted.calibrated);
       specialistReports[name] = {
@@ -245,8 +265,38 @@ export async function trainEnsemble(
       `ensemble on validation: macro-F1 argmax ${validationReport.argmax.macroF1.toFixed(4)}, tuned ${validationReport.tuned.macroF1.toFixed(4)}, ` +
         `final ${validationReport.final.macroF1.toFixed(4)} (benign FPR ${(validationReport.final.benignFPR * 100).toFixed(2)}%, normal factor ${biased.factor.toFixed(3)})\n`,
     );
+    let nets: EnsembleNets = { general: general.net, router: router.net, specialists };
+    let refitReports: Record<string, RefitReport> | undefined;
+    if (o.refit) {
+      const all = concatRows({ x: xT, y: train.y, dims: width }, { x: xV, y: validation.y, dims: width });
+      const refitReportsSoFar: Record<string, RefitReport> = {};
+      // Same seed and options as the first pass, exactly `epochs` epochs, the last one kept. The
+      // validation rows, now part of the training rows, are still scored (fitNetwork's history).
+      const refitMember = async (what: string, first: CalibratedNet, epochs: number, rows: MemberRows, val: MemberRows, classes: number, weights: ArrayLike<number>, fit: MemberFitOptions): Promise<CalibratedNet> => {
+        const t0 = performance.now();
+        const fitted = await fitMember(rows, val, width, classes, weights, { ...fit, maxEpochs: epochs, keepLastEpoch: true });
+        const net = { model: fitted.model, temperature: first.temperature };
+        built.push(net);
+        refitReportsSoFar[what] = { epochs: fitted.history.length, trainRows: rows.y.length, seconds: (performance.now() - t0) / 1000 };
+        progress(`refit ${what}: ${rows.y.length} rows, ${fitted.history.length} epochs, ${refitReportsSoFar[what]!.seconds.toFixed(0)} s\n`);
+        return net;
+      };
+      const allT: MemberRows = { x: all.x, y: all.y };
+      const refitGeneral = await refitMember('general', general.net, general.report.bestEpoch, allT, valT, K, classWeights(all.y, K, gPower), gOptions);
+      const refitRouter = await refitMember('router', router.net, router.report.bestEpoch, allT, valT, K, classWeights(all.y, K, rPower), rOptions);
+      const refitSpecialists: Array<CalibratedNet | undefined> = [undefined];
+      for (let c = 1; c < K; c++) {
+        const name = THREAT_CLASSES[c]!;
+        const rows = specialistRows(all, c, specialistData(c));
+        const val = { x: xV, y: oneVsRest(validation.y, c) };
+        refitSpecialists.push(await refitMember(name, specialists[c]!, specialistReports[name]!.bestEpoch, rows, val, 2, classWeights(rows.y, 2, 1), sOptions(c)));
+      }
+      [nets.general, nets.router, ...nets.specialists].forEach((net) => net?.model.dispose());
+      nets = { general: refitGeneral, router: refitRouter, specialists: refitSpecialists };
+      refitReports = refitReportsSoFar;
+    }
     return {
-      nets: { general: general.net, router: router.net, specialists },
+      nets,
       transform,
       settings,
       config: { ...o, trainRows: n, validationRows: nv, backend },
@@ -258,6 +308,7 @@ export async function trainEnsemble(
         trainingSeconds: (performance.now() - started) / 1000,
         history: general.report.history,
         bestEpoch: general.report.bestEpoch,
+        ...(refitReports ? { refit: refitReports } : {}),
       },
     };
   } catch (err) {

@@ -40,6 +40,11 @@ export interface NetworkFitOptions {
   focalGamma: number;
   /** Wall-clock cap; null = none (it makes the result depend on machine speed). */
   maxSeconds: number | null;
+  /**
+   * Run exactly `maxEpochs` epochs and keep the last one's weights (no early stopping): for
+   * a refit whose epoch count was chosen by an earlier early-stopped run. Default false.
+   */
+  keepLastEpoch?: boolean;
 }
 
 /** Transformed rows (n × width) with class labels in [0, classes). */
@@ -60,10 +65,10 @@ export interface NetworkEpoch extends Validation {
 export interface FittedNetwork {
   /** Outputs softmax probabilities over `classes`. */
   model: tf.Sequential;
-  /** 1-based epoch whose weights the model holds. */
+  /** 1-based epoch whose weights the model holds (the last one under keepLastEpoch). */
   bestEpoch: number;
   history: NetworkEpoch[];
-  /** The best epoch's validation figures. */
+  /** The validation figures of the epoch whose weights the model holds. */
   validation: Validation;
 }
 
@@ -139,12 +144,15 @@ export async function fitNetwork(
         cost.dispose();
       }
       const v = score(predictProbabilities(model, validation.x, validation.y.length, width), validation.y);
-      const improved = isBetterEpoch(v, best, o.monitor, o.maxBenignFPR);
+      // Under keepLastEpoch every epoch is the one kept, and the model already holds its weights.
+      const improved = o.keepLastEpoch === true || isBetterEpoch(v, best, o.monitor, o.maxBenignFPR);
       if (improved) {
         best = v;
         bestEpoch = epoch;
-        bestWeights?.forEach((t) => t.dispose());
-        bestWeights = model.getWeights().map((t) => t.clone());
+        if (!o.keepLastEpoch) {
+          bestWeights?.forEach((t) => t.dispose());
+          bestWeights = model.getWeights().map((t) => t.clone());
+        }
       }
       const log: NetworkEpoch = { epoch, loss: lossSum / n, ...v, improved, seconds: (performance.now() - epochStart) / 1000 };
       history.push(log);

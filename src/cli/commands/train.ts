@@ -36,6 +36,7 @@ interface TrainFlags {
   routerThreshold: number;
   specialistRows: number;
   specialistGate: number;
+  refit?: boolean;
 }
 
 /** The ensemble options from the flags: --max-epochs also caps the router and specialists. */
@@ -51,6 +52,7 @@ function ensembleOptions(f: TrainFlags): EnsembleTrainOptions {
     specialist: { ...d.specialist, oversampler: f.oversampler, positives: f.specialistRows, maxEpochs: Math.min(d.specialist.maxEpochs, f.maxEpochs) },
     routerThreshold: f.routerThreshold,
     specialistGate: f.specialistGate,
+    refit: f.refit === true,
   };
 }
 
@@ -81,6 +83,7 @@ export function registerTrain(program: Command): void {
     .option('--general-loss <name>', 'ensemble: loss of the general model: ce (class-weighted) | focal', DEFAULT_ENSEMBLE_OPTIONS.general.loss)
     .option('--specialist-rows <n>', 'ensemble: rows of its own class each specialist trains on (SMOTE/ADASYN up, random down)', positiveInt, DEFAULT_ENSEMBLE_OPTIONS.specialist.positives)
     .option('--specialist-gate <q>', 'ensemble: an attack decision needs its specialist at >= q (0 = off)', fraction, DEFAULT_ENSEMBLE_OPTIONS.specialistGate)
+    .option('--refit', 'ensemble: after fitting, retrain each member on training + validation rows for its best epoch count (keeps temperatures, weights, thresholds)')
     .option('--router-threshold <p>', 'ensemble: router confidence below which the general model decides alone', fraction, DEFAULT_ENSEMBLE_OPTIONS.routerThreshold)
     .action(async (f: TrainFlags) => {
       const backend = await initBackend(f.backend);
