@@ -29,7 +29,7 @@ import { V2_DIMS } from '../src/features/vector-v2.js';
 import { argMaxRows, predictProbabilities } from '../src/inference/classifier.js';
 import { applyClassThresholds, tuneClassThresholds } from '../src/learn/class-thresholds.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { openFileSource } from '../src/sources/file-source.js';
+import { readFlows } from '../src/sources/read-events.js';
 import { selectRows, type LabelledRows } from '../src/training/dataset.js';
 import { timeOrderedHoldout } from '../src/training/holdout.js';
 import { trainClassifier, type TrainResult } from '../src/training/train.js';
@@ -56,17 +56,12 @@ interface LabelledFlow {
 }
 
 async function readLabelled(path: string, holdout: boolean): Promise<LabelledFlow[]> {
-  const { source, decoder } = await openFileSource(path);
-  const out: LabelledFlow[] = [];
-  for await (const records of source.batches({ maxSize: 4096, maxWaitMs: 1000 })) {
-    for (const r of records) {
-      const d = decoder.decode(r);
-      const label = d.ok ? d.value.label?.trim() : undefined;
-      const c = label ? classOfLabel(label) : undefined;
-      if (d.ok && label && c) out.push({ event: d.value, y: classIndex(c), group: label, holdout });
-    }
-  }
-  return out;
+  const { events } = await readFlows(path);
+  return events.flatMap((event) => {
+    const label = event.label?.trim();
+    const c = label ? classOfLabel(label) : undefined;
+    return label && c ? [{ event, y: classIndex(c), group: label, holdout }] : [];
+  });
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -34,7 +34,8 @@ import { initBackend } from '../src/inference/backend.js';
 import { loadClassifier, type Classifier } from '../src/inference/classifier.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { resolveModelDir } from '../src/registry/resolve-model.js';
-import { openFileSource } from '../src/sources/file-source.js';
+import { readFlows } from '../src/sources/read-events.js';
+import { deleteKeysWithPrefix } from '../src/store/redis/delete-prefix.js';
 import { ClickHouseOfflineStore } from '../src/store/clickhouse/clickhouse-offline-store.js';
 import { MemoryOnlineStore } from '../src/store/memory/memory-online-store.js';
 import { eventOfRow, eventRow, FLOW_EVENT_KIND } from '../src/store/event-rows.js';
@@ -66,23 +67,6 @@ const KEY_PREFIX = `vigil-bench-features:${RUN_ID}:`;
 const BENCH_DATABASE = `vigil_bench_features_${RUN_ID}`;
 /** Relative difference under which cached and recomputed moments count as equal: Redis sums in another order. */
 const AGREEMENT_TOLERANCE = 1e-6;
-
-async function loadFlows(path: string, limit: number): Promise<FlowEvent[]> {
-  const { source, decoder } = await openFileSource(path);
-  const flows: FlowEvent[] = [];
-  try {
-    for await (const records of source.batches({ maxSize: 4096, maxWaitMs: 1000 })) {
-      for (const r of records) {
-        const decoded = decoder.decode(r);
-        if (decoded.ok) flows.push(decoded.value);
-      }
-      if (limit > 0 && flows.length >= limit) break;
-    }
-  } finally {
-    await source.close();
-  }
-  return limit > 0 ? flows.slice(0, limit) : flows;
-}
 
 async function clickHouseAnswers(url: string): Promise<boolean> {
   try {
@@ -171,20 +155,9 @@ async function timed<T>(recorder: LatencyRecorder, work: () => Promise<T> | T): 
   return result;
 }
 
-async function deleteBenchKeys(client: Redis): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
-
 const started = performance.now();
 const load = loadavg();
-const flows = await loadFlows(values.data, Number(values.events));
+const { events: flows } = await readFlows(values.data, {}, Number(values.events));
 if (flows.length === 0) throw new Error(`no flows decoded from ${values.data}`);
 const backend = await initBackend(values.backend as 'auto');
 const classifier = await loadClassifier(resolveModelDir('v1'));
@@ -275,7 +248,7 @@ try {
     topology.push({ name: run.name, seconds: result.seconds, events: result.events });
   }
 } finally {
-  const deleted = await deleteBenchKeys(client);
+  const deleted = await deleteKeysWithPrefix(client, KEY_PREFIX);
   await offline.store.close();
   await offline.drop();
   client.disconnect();

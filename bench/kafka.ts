@@ -32,7 +32,8 @@ import type { Verdict } from '../src/events/verdict.js';
 import { ensureTopics } from '../src/kafka/admin.js';
 import { createKafka } from '../src/kafka/client.js';
 import { createFlowEncoder } from '../src/kafka/flow-codec.js';
-import { openFileSource } from '../src/sources/file-source.js';
+import { readFlows } from '../src/sources/read-events.js';
+import { deleteKeysWithPrefix } from '../src/store/redis/delete-prefix.js';
 import { LatencyRecorder } from '../src/telemetry/latency.js';
 
 const { Partitioners } = kafkajs;
@@ -58,21 +59,9 @@ const backlog = values.backlog;
 const FLOWS_PER_REQUEST = 200;
 const brokers = (process.env.VIGIL_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
-async function sampleFlows(): Promise<FlowEvent[]> {
-  const { source, decoder } = await openFileSource(DEMO_SAMPLE);
-  const flows: FlowEvent[] = [];
-  for await (const batch of source.batches({ maxSize: 1024, maxWaitMs: 0 })) {
-    for (const record of batch) {
-      const decoded = decoder.decode(record);
-      if (decoded.ok) flows.push(decoded.value);
-    }
-  }
-  return flows;
-}
-
 /** M encoded records: the sample repeated, each copy with its own event ids. */
 async function benchRecords(): Promise<{ eventId: string; key: string; value: Buffer }[]> {
-  const flows = await sampleFlows();
+  const { events: flows } = await readFlows(DEMO_SAMPLE);
   const encode = createFlowEncoder({ type: 'json' });
   return Array.from({ length: M }, (_, i) => {
     const flow = flows[i % flows.length] as FlowEvent;
@@ -95,12 +84,7 @@ async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
 async function deleteBenchKeys(url: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(client, keyPrefix);
   } finally {
     await client.quit();
   }

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { openEventSource, type InputEvent, type OpenFileSourceOptions } from '../../src/sources/file-source.js';
+import type { InputEvent, OpenFileSourceOptions } from '../../src/sources/file-source.js';
+import { readEvents, type ReadEvents } from '../../src/sources/read-events.js';
 import { sampleLines } from '../helpers/sample.js';
 
 const SHARED = resolve(PACKAGE_ROOT, '../shared/data');
@@ -43,16 +44,6 @@ export function writeV2Inputs(): V2Inputs {
 export const SYSLOG_YEAR = 2015;
 
 /** Every event a file decodes to, in file order, and the bad-record count. */
-export async function decodeAll(path: string, options: OpenFileSourceOptions = { syslogYear: SYSLOG_YEAR }): Promise<{ events: InputEvent[]; bad: number; format: string }> {
-  const { source, decoder, format } = await openEventSource(path, options);
-  const events: InputEvent[] = [];
-  let bad = 0;
-  for await (const records of source.batches({ maxSize: 512, maxWaitMs: 1000 })) {
-    for (const r of records) {
-      const d = decoder.decode(r);
-      if (d.ok) events.push(d.value);
-      else bad++;
-    }
-  }
-  return { events, bad, format };
+export function decodeAll(path: string, options: OpenFileSourceOptions = { syslogYear: SYSLOG_YEAR }): Promise<ReadEvents<InputEvent>> {
+  return readEvents(path, options);
 }

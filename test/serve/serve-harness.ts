@@ -13,7 +13,7 @@ import { VerdictType, type FlowEvent } from '../../src/events/flow-event.js';
 import type { Verdict } from '../../src/events/verdict.js';
 import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { openFileSource } from '../../src/sources/file-source.js';
+import { readFlows } from '../../src/sources/read-events.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { BROKERS, committedOffsets, deleteTopics, ensureBroker, produce, randomName, testKafka, waitFor } from '../kafka/broker.js';
@@ -27,19 +27,8 @@ import { deleteKeys, randomPrefix, REDIS_URL, testClient } from '../store/redis-
  * partitions of a topic keyed by source IP empty.
  */
 export async function realFlows(n: number): Promise<FlowEvent[]> {
-  const { source, decoder } = await openFileSource(DEMO_SAMPLE);
-  const all: FlowEvent[] = [];
-  try {
-    for await (const batch of source.batches({ maxSize: 1024, maxWaitMs: 0 })) {
-      for (const record of batch) {
-        const decoded = decoder.decode(record);
-        if (!decoded.ok) throw new Error(`the committed sample has a bad row: ${decoded.reason}`);
-        all.push(decoded.value);
-      }
-    }
-  } finally {
-    await source.close();
-  }
+  const { events: all, bad } = await readFlows(DEMO_SAMPLE);
+  if (bad > 0) throw new Error(`the committed sample has ${bad} bad rows`);
   if (all.length < n) throw new Error(`the sample holds ${all.length} flows, fewer than ${n}`);
   return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)] as FlowEvent);
 }

@@ -16,7 +16,7 @@ import { openLabelProducer } from '../../src/kafka/label-topic.js';
 import { parseLearnSettings } from '../../src/learning/learn-settings.js';
 import { startLearn, type LearnHandle } from '../../src/learning/learn-service.js';
 import { readPointer } from '../../src/registry/pointers.js';
-import { openFileSource } from '../../src/sources/file-source.js';
+import { readFlows } from '../../src/sources/read-events.js';
 import { ClickHouseOfflineStore } from '../../src/store/clickhouse/clickhouse-offline-store.js';
 import { BROKERS, deleteTopics, randomName, waitFor } from '../kafka/broker.js';
 import { weakRegistry, writeRetrainData, type RetrainData } from '../learning/retrain-fixture.js';
@@ -36,24 +36,11 @@ let learn: LearnHandle | undefined;
 let verdicts: VerdictCollector;
 let store: ClickHouseOfflineStore;
 
-async function decodePool(path: string): Promise<FlowEvent[]> {
-  const { source, decoder } = await openFileSource(path);
-  const flows: FlowEvent[] = [];
-  for await (const records of source.batches({ maxSize: 1024, maxWaitMs: 0 })) {
-    for (const r of records) {
-      const d = decoder.decode(r);
-      if (d.ok) flows.push(d.value);
-    }
-  }
-  await source.close();
-  return flows;
-}
-
 beforeAll(async () => {
   await ensureClickHouse();
   data = writeRetrainData({ base: 300, holdout: 150, pool: 100 });
   modelsDir = await weakRegistry(await loadLabeledFlows([data.base]), 300);
-  pool = await decodePool(data.pool);
+  pool = (await readFlows(data.pool)).events;
   store = new ClickHouseOfflineStore({ url: CLICKHOUSE_URL, database });
 }, 240_000);
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '../../src/store/redis/delete-prefix.js';
 
 /** The Redis the tests run against (a real server: deploy/redis/start.sh); VIGIL_REDIS_URL as deploy/README.md sets it. */
 export const REDIS_URL = process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -16,10 +17,5 @@ export function randomPrefix(): string {
 
 /** Deletes every key under `prefix`. */
 export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(client, prefix);
 }
