@@ -5,7 +5,11 @@
  * Per row:
  *   1. the router's most probable route r, or NO_ROUTE when its probability is below
  *      `routerThreshold` (../learn/soft-voting.ts routeOrFallback);
- *   2. NO_ROUTE: the row takes the general model's distribution as it is (the fallback);
+ *   2. NO_ROUTE: the fallback. With `fallback: 'general'` (the default, and every model saved
+ *      before the setting existed) the row takes the general model's distribution as it is;
+ *      with `fallback: 'panel'` it takes the soft vote of step 3 with every specialist in it,
+ *      each speaking about its own class only. A row the router cannot place is the row a
+ *      single member is least sure of, so there it asks all of them;
  *   3. otherwise a weighted soft vote (softVote) of the general model, the router, and, when r
  *      is an attack class, specialist r. A specialist only knows "its class or not": its vote
  *      puts q_r on class r and spreads 1 − q_r over the other classes as the general model
@@ -50,7 +54,12 @@ export interface CombineSettings {
   thresholds: number[];
   /** Specialist confirmation (step 5) at this q; 0 or absent: off. */
   specialistGate?: number;
+  /** Who decides a row the router cannot place (step 2); absent: 'general'. */
+  fallback?: FallbackRule;
 }
+
+export type FallbackRule = 'general' | 'panel';
+export const FALLBACK_RULES: readonly FallbackRule[] = ['general', 'panel'];
 
 export interface Combined {
   /** n × 7 final probabilities, rows summing to 1. */
@@ -86,6 +95,24 @@ function gather(matrix: Float32Array, rows: Int32Array, width: number): Float32A
   return out;
 }
 
+/** The soft vote's members for `rows`: general, router, and the specialists of `speakers`. */
+function voters(m: MemberProbabilities, weights: VoteWeights, rows: Int32Array, speakers: readonly number[]): VotingMember[] {
+  const n = m.general.length / K;
+  const general = gather(m.general, rows, K);
+  const list: VotingMember[] = [
+    { probs: general, weight: weights.general },
+    { probs: gather(m.router, rows, K), weight: weights.router },
+  ];
+  for (const c of speakers) {
+    const specialist = m.specialists[c];
+    if (!specialist) continue;
+    if (specialist.length !== n * 2) throw new InputError(`combineMembers: specialist ${THREAT_CLASSES[c]} has ${specialist.length} values, expected ${n} × 2`);
+    const weight = Array.from({ length: K }, (_, j) => (j === c ? weights.specialists[c]! : 0));
+    list.push({ probs: specialistVote(m.general, specialist, c, rows), weight });
+  }
+  return list;
+}
+
 /** Final probabilities, routes and decisions for n rows; see the module comment. */
 export function combineMembers(m: MemberProbabilities, s: CombineSettings): Combined {
   checkWeights(s.weights.general, 'general');
@@ -104,24 +131,16 @@ export function combineMembers(m: MemberProbabilities, s: CombineSettings): Comb
     if (rows) rows.push(i);
     else byRoute.set(r, [i]);
   });
+  const fallback = s.fallback ?? 'general';
+  if (!FALLBACK_RULES.includes(fallback)) throw new ConfigError(`ensemble fallback must be one of ${FALLBACK_RULES.join(', ')}, got ${String(fallback)}`);
   for (const [route, list] of byRoute) {
     const rows = Int32Array.from(list);
-    if (route === NO_ROUTE) {
+    if (route === NO_ROUTE && fallback === 'general') {
       rows.forEach((r) => probs.set(m.general.subarray(r * K, (r + 1) * K), r * K));
       continue;
     }
-    const general = gather(m.general, rows, K);
-    const voters: VotingMember[] = [
-      { probs: general, weight: s.weights.general },
-      { probs: gather(m.router, rows, K), weight: s.weights.router },
-    ];
-    const specialist = m.specialists[route];
-    if (route !== 0 && specialist) {
-      if (specialist.length !== n * 2) throw new InputError(`combineMembers: specialist ${THREAT_CLASSES[route]} has ${specialist.length} values, expected ${n} × 2`);
-      const weight = Array.from({ length: K }, (_, c) => (c === route ? s.weights.specialists[route]! : 0));
-      voters.push({ probs: specialistVote(m.general, specialist, route, rows), weight });
-    }
-    const voted = softVote(voters);
+    const speakers = route === NO_ROUTE ? THREAT_CLASSES.map((_, c) => c).slice(1) : route === 0 ? [] : [route];
+    const voted = softVote(voters(m, s.weights, rows, speakers));
     rows.forEach((r, i) => probs.set(voted.subarray(i * K, (i + 1) * K), r * K));
   }
   const predicted = applyClassThresholds(probs, s.thresholds);

@@ -28,7 +28,7 @@ import { rowCount, type LabelledRows } from '../training/dataset.js';
 import { concatRows } from '../learning/retrain-data.js';
 import { applyTransform, DEFAULT_CLIP, DEFAULT_MAX_PORTS, fitTransform, outputDims, type TransformParams } from '../vector/transform.js';
 import { biasTowardsNormal, type BenignBiasOptions } from './benign-bias.js';
-import { combineMembers, type CombineSettings, type MemberProbabilities } from './combine.js';
+import { combineMembers, type CombineSettings, type FallbackRule, type MemberProbabilities } from './combine.js';
 import type { CalibratedNet, EnsembleNets } from './ensemble-classifier.js';
 import { fitMember, scoreMember, type MemberEpoch, type MemberFitOptions, type MemberRows } from './fit-member.js';
 import { oneVsRest, specialistRows, type Oversampler } from './specialist-data.js';
@@ -40,8 +40,10 @@ export interface EnsembleTrainOptions {
   general: Omit<MemberFitOptions, 'seed'> & { classWeightPower: number };
   router: Omit<MemberFitOptions, 'seed'> & { classWeightPower: number };
   specialist: Omit<MemberFitOptions, 'seed'> & { oversampler: Oversampler; positives: number; negativeCap: number };
-  /** Router confidence below which a row falls back to the general model. */
+  /** Router confidence below which a row falls back (combine.ts step 2). */
   routerThreshold: number;
+  /** Who decides a row the router cannot place (combine.ts step 2). */
+  fallback: FallbackRule;
   /**
    * Specialist confirmation of attack decisions (combine.ts step 5); 0 = off. 0.5 was chosen
    * on an inner time-ordered fold of the training split (latest 20% per attack type held out,
@@ -82,6 +84,7 @@ export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleTrainOptions = {
     negativeCap: 1500,
   },
   routerThreshold: 0.9,
+  fallback: 'general',
   specialistGate: 0.5,
   tuneThresholds: true,
   thresholdMinGain: 0.002,
@@ -247,7 +250,7 @@ export async function trainEnsemble(
       router: trustWeights(router.calibrated, validation.y, K),
       specialists: THREAT_CLASSES.map((name, c) => (c === 0 ? 0 : classMetrics(confusionMatrix(oneVsRest(validation.y, c), argMaxRows(specialistProbs[c]!, nv, 2), 2))[1]!.f1)),
     };
-    const plain: CombineSettings = { routerThreshold: o.routerThreshold, weights, thresholds: new Array<number>(K).fill(1), specialistGate: o.specialistGate };
+    const plain: CombineSettings = { routerThreshold: o.routerThreshold, fallback: o.fallback, weights, thresholds: new Array<number>(K).fill(1), specialistGate: o.specialistGate };
     // Thresholds are tuned on the vote itself; a specialist gate, when on, applies after them.
     const voted = combineMembers(members, plain);
     const tuned = o.tuneThresholds ? tuneClassThresholds(voted.probs, validation.y, { minGain: o.thresholdMinGain }).thresholds : plain.thresholds;

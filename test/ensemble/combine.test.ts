@@ -53,6 +53,35 @@ describe('combineMembers', () => {
     expect(routed.predicted[0]).toBe(1);
   });
 
+  it("with fallback 'panel', a row the router cannot place is voted by general, router and every specialist on its own class", () => {
+    const unsure = [0.2, 0.55, 0.1, 0.05, 0.05, 0.05, 0];
+    const out = combineMembers(fixture(unsure), { ...settings(0.6), fallback: 'panel' });
+    expect(out.routes[0]).toBe(NO_ROUTE);
+    // Hand computation: class c is the weighted mean of general (w 1; 0.5 on dos), router
+    // (w 0.5) and specialist c's q_c (w 2 for dos, 1 for the others; q 0.9 dos, 0.01 the rest).
+    const raw = [
+      (1 * 0.4 + 0.5 * 0.2) / 1.5,
+      (0.5 * 0.4 + 0.5 * 0.55 + 2 * 0.9) / 3,
+      (1 * 0.2 + 0.5 * 0.1 + 1 * 0.01) / 2.5,
+      (0.5 * 0.05 + 0.01) / 2.5,
+      (0.5 * 0.05 + 0.01) / 2.5,
+      (0.5 * 0.05 + 0.01) / 2.5,
+      0.01 / 2.5,
+    ];
+    const sum = raw.reduce((a, v) => a + v, 0);
+    raw.forEach((v, c) => expect(out.probs[c]).toBeCloseTo(v / sum, 6));
+    // The general model alone says normal (tie, lowest index); the panel hears the dos specialist.
+    expect(out.predicted[0]).toBe(1);
+    // Routed rows are voted as before: the panel only changes who decides a fallback row.
+    const routed = [0.1, 0.7, 0.05, 0.05, 0.05, 0.05, 0];
+    expect(Array.from(combineMembers(fixture(routed), { ...settings(0.6), fallback: 'panel' }).probs)).toEqual(Array.from(combineMembers(fixture(routed), settings(0.6)).probs));
+  });
+
+  it('refuses a fallback rule it does not know', () => {
+    const s = { ...settings(0.6), fallback: 'vote' } as unknown as CombineSettings;
+    expect(() => combineMembers(fixture([0.2, 0.55, 0.1, 0.05, 0.05, 0.05, 0]), s)).toThrow(/fallback must be one of general, panel/);
+  });
+
   it('a row routed to normal is voted by the general model and router only', () => {
     const toNormal = [0.9, 0.02, 0.02, 0.02, 0.02, 0.02, 0];
     const a = combineMembers(fixture(toNormal, 0.9), settings(0.6));

@@ -24,6 +24,8 @@ const settings = {
   routerThreshold: 0.3,
   weights: { general: [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4], router: new Array<number>(K).fill(0.5), specialists: [0, 1, 1, 1, 1, 1, 1] },
   thresholds: [0.5, 1, 1, 1, 1, 1, 1],
+  // Not the default, so the reload test shows the rule travels with the model.
+  fallback: 'panel' as const,
 };
 let original: EnsembleClassifier;
 let dir: string;
@@ -68,6 +70,7 @@ describe('ensemble model directory', () => {
     expect(Array.from(after.members.router)).toEqual(Array.from(before.members.router));
     expect(Array.from(after.members.specialists[6]!)).toEqual(Array.from(before.members.specialists[6]!));
     expect(loaded.version).toBe('ens-test');
+    expect((loaded as EnsembleClassifier).settings.fallback).toBe('panel');
     loaded.dispose();
   });
 

@@ -112,4 +112,13 @@ describe('vigil train --ensemble, then evaluate --json', () => {
     // Trained on a few hundred rows per class for a few epochs: far better than chance.
     expect(doc.macroF1).toBeGreaterThan(0.5);
   });
+
+  it('refuses an unknown --fallback rule before training, naming the rules it knows', async () => {
+    const failed = await run(process.execPath, [VIGIL, 'train', '--ensemble', '--data', trainFile, '--models-dir', modelsDir, '--version', 'never', '--fallback', 'vote'], { cwd: PACKAGE_ROOT }).then(
+      () => undefined,
+      (err: unknown) => err as { stderr?: string },
+    );
+    expect(failed?.stderr).toMatch(/--fallback must be one of general, panel, got vote/);
+    expect(existsSync(join(modelsDir, 'never'))).toBe(false);
+  });
 });

@@ -4,6 +4,7 @@ import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
 import { saveEnsemble } from '../../ensemble/ensemble-store.js';
 import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble, type EnsembleTrainOptions } from '../../ensemble/train-ensemble.js';
 import { ConfigError } from '../../errors/vigil-error.js';
+import { FALLBACK_RULES, type FallbackRule } from '../../ensemble/combine.js';
 import { THREAT_CLASSES } from '../../events/threat-classes.js';
 import { initBackend } from '../../inference/backend.js';
 import { saveModel } from '../../inference/model-store.js';
@@ -36,6 +37,7 @@ interface TrainFlags {
   routerThreshold: number;
   specialistRows: number;
   specialistGate: number;
+  fallback: string;
   refit?: boolean;
 }
 
@@ -43,6 +45,7 @@ interface TrainFlags {
 function ensembleOptions(f: TrainFlags): EnsembleTrainOptions {
   if (f.oversampler !== 'smote' && f.oversampler !== 'adasyn') throw new ConfigError(`--oversampler must be smote or adasyn, got ${f.oversampler}`);
   if (f.generalLoss !== 'ce' && f.generalLoss !== 'focal') throw new ConfigError(`--general-loss must be ce or focal, got ${f.generalLoss}`);
+  if (!(FALLBACK_RULES as readonly string[]).includes(f.fallback)) throw new ConfigError(`--fallback must be one of ${FALLBACK_RULES.join(', ')}, got ${f.fallback}`);
   const d = DEFAULT_ENSEMBLE_OPTIONS;
   return {
     ...d,
@@ -52,6 +55,7 @@ function ensembleOptions(f: TrainFlags): EnsembleTrainOptions {
     specialist: { ...d.specialist, oversampler: f.oversampler, positives: f.specialistRows, maxEpochs: Math.min(d.specialist.maxEpochs, f.maxEpochs) },
     routerThreshold: f.routerThreshold,
     specialistGate: f.specialistGate,
+    fallback: f.fallback as FallbackRule,
     refit: f.refit === true,
   };
 }
@@ -84,7 +88,8 @@ export function registerTrain(program: Command): void {
     .option('--specialist-rows <n>', 'ensemble: rows of its own class each specialist trains on (SMOTE/ADASYN up, random down)', positiveInt, DEFAULT_ENSEMBLE_OPTIONS.specialist.positives)
     .option('--specialist-gate <q>', 'ensemble: an attack decision needs its specialist at >= q (0 = off)', fraction, DEFAULT_ENSEMBLE_OPTIONS.specialistGate)
     .option('--refit', 'ensemble: after fitting, retrain each member on training + validation rows for its best epoch count (keeps temperatures, weights, thresholds)')
-    .option('--router-threshold <p>', 'ensemble: router confidence below which the general model decides alone', fraction, DEFAULT_ENSEMBLE_OPTIONS.routerThreshold)
+    .option('--router-threshold <p>', 'ensemble: router confidence below which the row falls back (see --fallback)', fraction, DEFAULT_ENSEMBLE_OPTIONS.routerThreshold)
+    .option('--fallback <rule>', 'ensemble: who decides a row the router cannot place: general (the general model alone) | panel (general, router and every specialist vote)', DEFAULT_ENSEMBLE_OPTIONS.fallback)
     .action(async (f: TrainFlags) => {
       const backend = await initBackend(f.backend);
       const data = await loadLabeledFlows(f.data);
