@@ -14,7 +14,10 @@
  * features 80-100 read no labels, so computing them across the cut leaks nothing, and a
  * hold-out flow gets the windows and sequences its source really had at that time.
  *
- *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --json out.json]
+ * With `--ensemble`, the model of each layout is the Phase 2 ensemble (trainEnsemble, the
+ * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
+ *
+ *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --json out.json]
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +36,8 @@ import { readFlows } from '../src/sources/read-events.js';
 import { selectRows, type LabelledRows } from '../src/training/dataset.js';
 import { timeOrderedHoldout } from '../src/training/holdout.js';
 import { trainClassifier, type TrainResult } from '../src/training/train.js';
+import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble } from '../src/ensemble/train-ensemble.js';
+import { EnsembleClassifier } from '../src/ensemble/ensemble-classifier.js';
 import { FLOW_VECTOR_DIMS, flowVector } from '../src/vector/flow-vector.js';
 import { applyTransform, outputDims } from '../src/vector/transform.js';
 import { loadIntelFiles } from '../src/vector/v2/intel-files.js';
@@ -44,6 +49,7 @@ const { values: args } = parseArgs({
     'split-dir': { type: 'string', default: join(PACKAGE_ROOT, '.vigil/split') },
     seeds: { type: 'string', default: '1' },
     'max-epochs': { type: 'string' },
+    ensemble: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -76,13 +82,43 @@ function probabilities(result: TrainResult, rows: LabelledRows): Float32Array {
   return predictProbabilities(result.model, applyTransform(result.transform, rows.x), rows.y.length, outputDims(result.transform));
 }
 
-/** Hold-out reports by argmax and by thresholds tuned on the validation rows. */
-function holdoutReports(result: TrainResult, validation: LabelledRows, test: LabelledRows, name: string): { argmax: EvaluationReport; tuned: EvaluationReport } {
+interface Trained {
+  bestEpoch: number;
+  argmax: EvaluationReport;
+  tuned: EvaluationReport;
+}
+
+/** The MLP, scored on the hold-out by argmax and by thresholds tuned on the validation rows. */
+async function trainMlp(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string): Promise<Trained> {
+  const result = await trainClassifier(train, validation, { seed, ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }) });
   const { thresholds } = tuneClassThresholds(probabilities(result, validation), validation.y);
   const probs = probabilities(result, test);
+  result.model.dispose();
   return {
+    bestEpoch: result.bestEpoch,
     argmax: evaluatePredictions(test.y, argMaxRows(probs, test.y.length, THREAT_CLASSES.length), name),
     tuned: evaluatePredictions(test.y, applyClassThresholds(probs, thresholds), name),
+  };
+}
+
+/**
+ * The ensemble, scored on the hold-out by the plain argmax of its vote and by its full rule
+ * (the thresholds and gate it tuned on the validation rows: what `vigil evaluate` scores).
+ */
+async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string): Promise<Trained> {
+  const d = DEFAULT_ENSEMBLE_OPTIONS;
+  const maxEpochs = args['max-epochs'] ? Number(args['max-epochs']) : undefined;
+  const options = maxEpochs ? { ...d, seed, general: { ...d.general, maxEpochs } } : { ...d, seed };
+  const result = await trainEnsemble(train, validation, options);
+  const ensemble = new EnsembleClassifier(result.nets, result.transform, result.settings, { version: name, featureVersion: 0, classes: [...THREAT_CLASSES] });
+  const full = ensemble.predictBatch(test.x, test.y.length);
+  const plain = new EnsembleClassifier(result.nets, result.transform, { ...result.settings, thresholds: new Array<number>(THREAT_CLASSES.length).fill(1), specialistGate: 0 }, { version: name, featureVersion: 0, classes: [...THREAT_CLASSES] });
+  const voted = plain.predictBatch(test.x, test.y.length);
+  ensemble.dispose();
+  return {
+    bestEpoch: result.metrics.bestEpoch,
+    argmax: evaluatePredictions(test.y, voted.predicted, name),
+    tuned: evaluatePredictions(test.y, full.predicted, name),
   };
 }
 
@@ -110,21 +146,20 @@ async function main(): Promise<void> {
     { name: 'v2 (100: flow + 80-100)', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => v2[index.get(f)!]! },
   ];
   const results: { layout: string; seed: number; dims: number; bestEpoch: number; trainingSeconds: number; argmax: EvaluationReport; tuned: EvaluationReport }[] = [];
+  const fit = args.ensemble ? trainEnsembleModel : trainMlp;
   for (const seed of seeds) {
     for (const layout of layouts) {
       const trainRows = rowsOf(train, layout.dims, layout.vectorOf);
-      const validation = selectRows(trainRows, cut.holdout);
       const t0 = performance.now();
-      const result = await trainClassifier(selectRows(trainRows, cut.train), validation, { seed, ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }) });
+      const reports = await fit(selectRows(trainRows, cut.train), selectRows(trainRows, cut.holdout), rowsOf(test, layout.dims, layout.vectorOf), seed, layout.name);
       const seconds = (performance.now() - t0) / 1000;
-      const reports = holdoutReports(result, validation, rowsOf(test, layout.dims, layout.vectorOf), layout.name);
-      results.push({ layout: layout.name, seed, dims: layout.dims, bestEpoch: result.bestEpoch, trainingSeconds: seconds, ...reports });
-      result.model.dispose();
-      process.stderr.write(`seed ${seed} ${layout.name}: macro-F1 ${reports.argmax.macroF1.toFixed(4)} (tuned ${reports.tuned.macroF1.toFixed(4)})\n`);
+      results.push({ layout: layout.name, seed, dims: layout.dims, bestEpoch: reports.bestEpoch, trainingSeconds: seconds, argmax: reports.argmax, tuned: reports.tuned });
+      process.stderr.write(`seed ${seed} ${layout.name}: macro-F1 ${reports.argmax.macroF1.toFixed(4)} (${args.ensemble ? 'full rule' : 'tuned'} ${reports.tuned.macroF1.toFixed(4)}, benign FPR ${(reports.tuned.benignFPR * 100).toFixed(2)}%)\n`);
     }
   }
 
   const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`model: ${args.ensemble ? 'ensemble ("tuned" = its full rule: thresholds + gate)' : 'MLP'}`);
   console.log(`hold-out: ${test.length} flows never trained on; training: ${cut.train.length} rows, validation ${cut.holdout.length}; seeds ${seeds.join(', ')}`);
   console.log(`${pad('layout', 26)}${pad('seed', 6)}${pad('decision', 10)}${pad('macro-F1', 10)}${pad('benign FPR', 12)}${pad('errors', 8)}${THREAT_CLASSES.map((c) => pad(`R ${c}`, 14)).join('')}epoch  train s`);
   for (const r of results) {

@@ -16,7 +16,7 @@
  * Every random draw derives from `seed`: same data and options, same ensemble.
  */
 import { classMetrics, confusionMatrix, evaluatePredictions, type EvaluationReport } from '../evaluation/metrics.js';
-import { FLOW_FEATURE_COUNT, FLOW_FEATURE_NAMES } from '../features/flow-features.js';
+import { dstPortInput } from '../features/vector-v2.js';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
 import { argMaxRows, predictProbabilities } from '../inference/classifier.js';
 import { initBackend } from '../inference/backend.js';
@@ -174,8 +174,7 @@ export async function trainEnsemble(
   const nv = rowCount(validation);
   if (validation.dims !== train.dims) throw new RangeError(`validation has ${validation.dims} dims, training ${train.dims}`);
   const backend = await initBackend();
-  const portIndex = train.dims === FLOW_FEATURE_COUNT ? FLOW_FEATURE_NAMES.indexOf('dst_port') : -1;
-  const transform = fitTransform(train.x, train.dims, { clip: o.clip, portIndex, maxPorts: o.maxPorts });
+  const transform = fitTransform(train.x, train.dims, { clip: o.clip, portIndex: dstPortInput(train.dims), maxPorts: o.maxPorts });
   const width = outputDims(transform);
   const xT = applyTransform(transform, train.x);
   const xV = applyTransform(transform, validation.x);

@@ -2,7 +2,7 @@ import { InputError } from '../errors/vigil-error.js';
 import type { FlowEvent } from '../events/flow-event.js';
 import { FEATURE_MINS } from '../vector/sanitize.js';
 import { flowVector } from '../vector/flow-vector.js';
-import { FLOW_FEATURE_COUNT } from './flow-features.js';
+import { FLOW_FEATURE_COUNT, FLOW_FEATURE_NAMES } from './flow-features.js';
 import { featureLayout } from './registry.js';
 
 /**
@@ -28,6 +28,15 @@ export const V2_DIMS = featureLayout(2).dims;
 
 /** The finite value v2 writes for a missing flow feature, by 0-based index: min - 1. */
 export const V2_MISSING_FLOW_VALUES: Float64Array = Float64Array.from(FEATURE_MINS, (min) => min - 1);
+
+/**
+ * Where the destination port sits in a row of `dims` values, for the models' port indicators
+ * (vector/transform.ts): known for flow v1 rows and for v2 rows, whose dims 1-79 are v1's;
+ * -1 (no indicators) for any other layout.
+ */
+export function dstPortInput(dims: number): number {
+  return dims === FLOW_FEATURE_COUNT || dims === V2_DIMS ? FLOW_FEATURE_NAMES.indexOf('dst_port') : -1;
+}
 
 /** Dims 80-100: how many values the groups and feature 100 add after the flow features. */
 export const V2_EXTRA_DIMS = V2_DIMS - FLOW_FEATURE_COUNT;

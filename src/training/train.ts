@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
 import { initBackend } from '../inference/backend.js';
-import { FLOW_FEATURE_COUNT, FLOW_FEATURE_NAMES } from '../features/flow-features.js';
-import { V2_DIMS } from '../features/vector-v2.js';
+import { dstPortInput } from '../features/vector-v2.js';
 import { applyTransform, DEFAULT_CLIP, DEFAULT_MAX_PORTS, fitTransform, outputDims, type TransformParams } from '../vector/transform.js';
 import { classWeights } from './class-weights.js';
 import { rowCount, type LabelledRows } from './dataset.js';
@@ -104,9 +103,7 @@ export async function trainClassifier(
   }
   const backend = await initBackend();
 
-  // Port indicators only where the layout is known: flow v1, or v2 whose dims 1-79 are v1's.
-  const portIndex = dims === FLOW_FEATURE_COUNT || dims === V2_DIMS ? FLOW_FEATURE_NAMES.indexOf('dst_port') : -1;
-  const transform = fitTransform(train.x, dims, { clip: o.clip, portIndex, maxPorts: o.maxPorts });
+  const transform = fitTransform(train.x, dims, { clip: o.clip, portIndex: dstPortInput(dims), maxPorts: o.maxPorts });
   const width = outputDims(transform);
   const xT = applyTransform(transform, train.x);
   const xV = applyTransform(transform, validation.x);

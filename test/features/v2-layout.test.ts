@@ -5,7 +5,7 @@ import { ModelError } from '../../src/errors/vigil-error.js';
 import type { FeatureSpec } from '../../src/features/feature-group.js';
 import { FLOW_FEATURES } from '../../src/features/flow-features.js';
 import { canProject, featureLayout, LATEST_FEATURE_VERSION, projectVector, vectorForModel } from '../../src/features/registry.js';
-import { upgradeV1Vector, V2_MISSING_FLOW_VALUES, writeV2FlowPart } from '../../src/features/vector-v2.js';
+import { dstPortInput, upgradeV1Vector, V2_MISSING_FLOW_VALUES, writeV2FlowPart } from '../../src/features/vector-v2.js';
 import { SCHEMAS_DIR } from '../../src/paths.js';
 
 const specNames = (file: string) => (JSON.parse(readFileSync(join(SCHEMAS_DIR, 'features-v2', file), 'utf8')) as FeatureSpec[]).map((s) => [s.number, s.name] as const);
@@ -86,5 +86,16 @@ describe('v2 missing flow values and the v2 -> v1 projection', () => {
     expect(() => upgradeV1Vector(v1Vector([]), () => new Array(20).fill(0))).toThrow(/features 80-100 \(21 values\), got 20/);
     expect(() => upgradeV1Vector(v1Vector([]), () => [Number.NaN, ...new Array(20).fill(0)])).toThrow(/feature 80 recomputed as NaN/);
     expect(() => upgradeV1Vector(new Float32Array(78), () => new Array(21).fill(0))).toThrow(/79 dims, got 78/);
+  });
+});
+
+describe('dstPortInput', () => {
+  it('finds the destination port at the same place in v1 and v2 rows, and nowhere in another layout', () => {
+    const at = FLOW_FEATURES.findIndex((f) => f.name === 'dst_port');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(dstPortInput(featureLayout(1).dims)).toBe(at);
+    expect(dstPortInput(featureLayout(2).dims)).toBe(at);
+    expect(featureLayout(2).names[at]).toBe('dst_port');
+    expect(dstPortInput(12)).toBe(-1);
   });
 });
