@@ -14,6 +14,11 @@
  * features 80-100 read no labels, so computing them across the cut leaks nothing, and a
  * hold-out flow gets the windows and sequences its source really had at that time.
  *
+ * `--layouts v1,v2,v1-direction` adds an experimental layout: v1's 79 plus 4 inputs of the
+ * flow's direction that no feature version has (the source port's IANA range, and whether it
+ * is one of the 16 destination ports most used in training, i.e. a service port: a flow from
+ * a service port to an ephemeral one is a reply).
+ *
  * With `--ensemble`, the model of each layout is the Phase 2 ensemble (trainEnsemble, the
  * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
  *
@@ -50,6 +55,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '1' },
     'max-epochs': { type: 'string' },
     ensemble: { type: 'boolean', default: false },
+    layouts: { type: 'string', default: 'v1,v2' },
     json: { type: 'string' },
   },
 });
@@ -71,6 +77,13 @@ async function readLabelled(path: string, holdout: boolean): Promise<LabelledFlo
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The `count` most frequent values, most frequent first. */
+function mostFrequent(values: readonly number[], count: number): number[] {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, count).map(([v]) => v);
+}
 
 function rowsOf(flows: readonly LabelledFlow[], dims: number, vectorOf: (f: LabelledFlow, i: number) => ArrayLike<number>): LabelledRows {
   const x = new Float32Array(flows.length * dims);
@@ -141,10 +154,21 @@ async function main(): Promise<void> {
   const cut = timeOrderedHoldout(Float64Array.from(train, (f) => f.event.ts), Int32Array.from(train, (f) => groups.indexOf(f.group)), 0.15);
   const seeds = args.seeds!.split(',').map(Number);
 
-  const layouts = [
-    { name: 'v1 (79 flow features)', dims: FLOW_VECTOR_DIMS, vectorOf: (f: LabelledFlow) => flowVector(f.event) },
-    { name: 'v2 (100: flow + 80-100)', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => v2[index.get(f)!]! },
+  const servicePorts = new Set(mostFrequent(train.map((f) => f.event.dstPort), 16));
+  const direction = (e: FlowEvent): number[] => [e.srcPort < 1024 ? 1 : 0, e.srcPort >= 1024 && e.srcPort < 49152 ? 1 : 0, e.srcPort >= 49152 ? 1 : 0, servicePorts.has(e.srcPort) ? 1 : 0];
+  const allLayouts = [
+    { key: 'v1', name: 'v1 (79 flow features)', dims: FLOW_VECTOR_DIMS, vectorOf: (f: LabelledFlow) => flowVector(f.event) },
+    { key: 'v2', name: 'v2 (100: flow + 80-100)', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => v2[index.get(f)!]! },
+    // Padded with constant zeros to v2's width: the trainers place port indicators only for
+    // the two known widths (dstPortInput), and without them this layout would lose more than
+    // it gains. A constant input is standardised to 0 and carries nothing.
+    { key: 'v1-direction', name: 'v1 + 4 direction inputs', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...direction(f.event), ...new Array<number>(V2_DIMS - FLOW_VECTOR_DIMS - 4).fill(0)] },
   ];
+  const layouts = args.layouts!.split(',').map((key) => {
+    const layout = allLayouts.find((l) => l.key === key);
+    if (!layout) throw new Error(`--layouts: unknown layout ${key} (${allLayouts.map((l) => l.key).join(', ')})`);
+    return layout;
+  });
   const results: { layout: string; seed: number; dims: number; bestEpoch: number; trainingSeconds: number; argmax: EvaluationReport; tuned: EvaluationReport }[] = [];
   const fit = args.ensemble ? trainEnsembleModel : trainMlp;
   for (const seed of seeds) {
@@ -174,7 +198,9 @@ async function main(): Promise<void> {
       const xs = results.filter((r) => r.layout === name).map((r) => r[decision].macroF1);
       return xs.reduce((a, b) => a + b, 0) / xs.length;
     };
-    console.log(`${decision}: mean macro-F1 v1 ${mean(layouts[0]!.name).toFixed(4)}, v2 ${mean(layouts[1]!.name).toFixed(4)}: v2 - v1 = ${((mean(layouts[1]!.name) - mean(layouts[0]!.name)) * 100).toFixed(2)} points`);
+    const [first, ...others] = layouts;
+    const gains = others.map((l) => `${l.key} - ${first!.key} = ${((mean(l.name) - mean(first!.name)) * 100).toFixed(2)} points`);
+    console.log(`${decision}: mean macro-F1 ${layouts.map((l) => `${l.key} ${mean(l.name).toFixed(4)}`).join(', ')}${gains.length ? `: ${gains.join(', ')}` : ''}`);
   }
   if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
 }
