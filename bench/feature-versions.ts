@@ -17,7 +17,7 @@
  * `--layouts v1,v2,v1-direction` adds an experimental layout: v1's 79 plus 4 inputs of the
  * flow's direction that no feature version has (the source port's IANA range, and whether it
  * is one of the 16 destination ports most used in training, i.e. a service port: a flow from
- * a service port to an ephemeral one is a reply).
+ * a service port to an ephemeral one is a reply); `v2-direction`, the same 4 inputs in v2 rows.
  *
  * With `--ensemble`, the model of each layout is the Phase 2 ensemble (trainEnsemble, the
  * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
@@ -164,6 +164,18 @@ async function main(): Promise<void> {
     // it gains. A constant input is standardised to 0 and carries nothing.
     { key: 'v1-direction', name: 'v1 + 4 direction inputs', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...direction(f.event), ...new Array<number>(V2_DIMS - FLOW_VECTOR_DIMS - 4).fill(0)] },
   ];
+  // v2 + direction at v2's width: the 4 direction inputs take the place of v2 dims that are
+  // constant over this data (a feed it has no data for, or feature 100 without a model), so
+  // nothing v2 knows is dropped and the port indicators stay (see v1-direction).
+  const constantDims = Array.from({ length: V2_DIMS }, (_, d) => d).filter((d) => v2.every((row) => row[d] === v2[0]![d]));
+  const withDirection = (f: LabelledFlow): Float64Array => {
+    if (constantDims.length < 4) throw new Error(`v2-direction: v2 has only ${constantDims.length} constant dims on this data, 4 are needed`);
+    const row = Float64Array.from(v2[index.get(f)!]!);
+    direction(f.event).forEach((v, i) => (row[constantDims[constantDims.length - 4 + i]!] = v));
+    return row;
+  };
+  if (args.layouts!.includes('v2-direction')) process.stderr.write(`v2-direction: direction inputs in place of constant v2 dims ${constantDims.slice(-4).map((d) => d + 1).join(', ')} (1-based)\n`);
+  allLayouts.push({ key: 'v2-direction', name: 'v2 + 4 direction inputs', dims: V2_DIMS, vectorOf: withDirection });
   const layouts = args.layouts!.split(',').map((key) => {
     const layout = allLayouts.find((l) => l.key === key);
     if (!layout) throw new Error(`--layouts: unknown layout ${key} (${allLayouts.map((l) => l.key).join(', ')})`);
