@@ -1,6 +1,7 @@
 import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
 import { classIndex, classOfLabel } from '../events/threat-classes.js';
 import { openFileSource } from '../sources/file-source.js';
+import { formatPosition } from '../sources/record.js';
 import { flowVector } from '../vector/flow-vector.js';
 import type { FlowEvent } from '../events/flow-event.js';
 import type { DeadLetterSink } from '../stages/route-bad-input.js';
@@ -25,6 +26,23 @@ export interface LabeledFlows {
   unlabeled: Record<string, number>;
   /** Rows that did not decode (sent to `deadLetters`). */
   bad: number;
+  /** Where each row came from and which flow it is; only with `keepOrigins`. */
+  origins?: FlowOrigin[];
+}
+
+/** A row's input position ("file:line") and the flow's endpoints, for reading errors back. */
+export interface FlowOrigin {
+  position: string;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  protocol: number;
+}
+
+export interface LoadOptions {
+  /** Keep each row's FlowOrigin (memory: one small object per row). */
+  keepOrigins?: boolean;
 }
 
 /** Growable flat buffers: rows arrive one by one from a stream of unknown length. */
@@ -66,8 +84,9 @@ class RowBuffer {
  * Reads labelled flows from files of any supported format through the same decoders and
  * vectorizer as the detect topology, so training sees exactly what inference will see.
  */
-export async function loadLabeledFlows(paths: readonly string[], deadLetters?: DeadLetterSink): Promise<LabeledFlows> {
+export async function loadLabeledFlows(paths: readonly string[], deadLetters?: DeadLetterSink, options: LoadOptions = {}): Promise<LabeledFlows> {
   const buffer = new RowBuffer(FLOW_FEATURE_COUNT);
+  const origins: FlowOrigin[] | undefined = options.keepOrigins ? [] : undefined;
   const unlabeled: Record<string, number> = {};
   const labels: string[] = [];
   const labelIds = new Map<string, number>();
@@ -94,7 +113,11 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
         const label = decoded.value.label ?? '';
         const c = label ? classOfLabel(label) : undefined;
         if (c === undefined) unlabeled[label || '(none)'] = (unlabeled[label || '(none)'] ?? 0) + 1;
-        else buffer.push(decoded.value, classIndex(c), labelId(label.trim()));
+        else {
+          const e = decoded.value;
+          buffer.push(e, classIndex(c), labelId(label.trim()));
+          origins?.push({ position: formatPosition(decoded.position), srcIp: e.srcIp, srcPort: e.srcPort, dstIp: e.dstIp, dstPort: e.dstPort, protocol: e.protocol });
+        }
       }
       if (deadLetters && badInBatch.length) await deadLetters.write(badInBatch);
       const last = records.at(-1);
@@ -112,5 +135,6 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
     labels,
     unlabeled,
     bad,
+    ...(origins && { origins }),
   };
 }

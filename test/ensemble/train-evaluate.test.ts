@@ -113,6 +113,28 @@ describe('vigil train --ensemble, then evaluate --json', () => {
     expect(doc.macroF1).toBeGreaterThan(0.5);
   });
 
+  it('--errors writes every misclassified row, traceable to its input line, with what each member said', async () => {
+    const errorsFile = join(root, 'errors.jsonl');
+    const { stdout } = await run(process.execPath, [VIGIL, 'evaluate', '--data', testFile, '--model', join(modelsDir, 'ens-small'), '--json', '--errors', errorsFile], { cwd: PACKAGE_ROOT });
+    const doc = JSON.parse(stdout) as { rows: number; confusion: number[][] };
+    const wrong = doc.rows - doc.confusion.reduce((s, row, i) => s + row[i]!, 0);
+    const rows = readFileSync(errorsFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as { position: string; label: string; class: string; predicted: string; route: string; members: { specialists: Record<string, number> } });
+    expect(rows).toHaveLength(wrong);
+    expect(wrong).toBeGreaterThan(0);
+    const lines = readFileSync(testFile, 'utf8').split(/\r?\n/);
+    const labelAt = lines[0]!.split(',').indexOf('Label');
+    for (const row of rows) {
+      const [file, line] = [row.position.slice(0, row.position.lastIndexOf(':')), Number(row.position.slice(row.position.lastIndexOf(':') + 1))];
+      expect(file).toBe(testFile);
+      const label = lines[line - 1]!.split(',')[labelAt]!;
+      expect(row.label).toBe(label.trim());
+      expect(row.class).toBe(classOfLabel(label));
+      expect(row.predicted).not.toBe(row.class);
+      expect(Object.keys(row.members.specialists)).toEqual(THREAT_CLASSES.slice(1));
+      expect(['fallback', ...THREAT_CLASSES]).toContain(row.route);
+    }
+  });
+
   it('refuses an unknown --fallback rule before training, naming the rules it knows', async () => {
     const failed = await run(process.execPath, [VIGIL, 'train', '--ensemble', '--data', trainFile, '--models-dir', modelsDir, '--version', 'never', '--fallback', 'vote'], { cwd: PACKAGE_ROOT }).then(
       () => undefined,
