@@ -53,7 +53,7 @@ import {
   type SequenceModelManifest,
 } from '../src/features/behavioral/index.js';
 import { initBackend } from '../src/inference/backend.js';
-import { captureArtifacts, writeAtomic } from '../src/inference/model-store.js';
+import { serializeModel, writeAtomic } from '../src/inference/model-store.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { createCowrieDecoder } from '../src/sources/cowrie-json.js';
 import { mulberry32, type Rng } from '../src/training/rng.js';
@@ -322,15 +322,7 @@ async function main(): Promise<void> {
     .map((x) => x.u);
   console.log(`feature units ${featureUnits.join(', ')} (variance ${featureUnits.map((u) => variance[u]!.toFixed(4)).join(', ')})`);
 
-  const artifacts = await captureArtifacts(model);
-  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData!));
-  const modelJson = JSON.stringify({
-    modelTopology: artifacts.modelTopology,
-    format: artifacts.format ?? 'layers-model',
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy ?? null,
-    weightsManifest: [{ paths: [`./${SEQUENCE_MODEL_FILES.weights}`], weights: artifacts.weightSpecs }],
-  });
+  const { json: modelJson, weights } = await serializeModel(model, SEQUENCE_MODEL_FILES.weights);
   const files = { [SEQUENCE_MODEL_FILES.topology]: sha256Hex(modelJson), [SEQUENCE_MODEL_FILES.weights]: sha256Hex(weights) };
   const createdAt = new Date();
   const manifest: SequenceModelManifest = {
