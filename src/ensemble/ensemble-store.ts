@@ -30,7 +30,7 @@ import {
   type ModelManifest,
 } from '../inference/model-store.js';
 import { outputDims, transformParamsProblem, type TransformParams } from '../vector/transform.js';
-import type { CombineSettings } from './combine.js';
+import { FALLBACK_RULES, type CombineSettings } from './combine.js';
 import { EnsembleClassifier, type CalibratedNet, type EnsembleNets } from './ensemble-classifier.js';
 
 export const ENSEMBLE_ARCHITECTURE = 'ensemble';
@@ -136,6 +136,12 @@ export async function loadEnsemble(dir: string): Promise<EnsembleClassifier> {
   const spec = parseJson(files.get(ENSEMBLE_FILE)!, `${name} ${ENSEMBLE_FILE}`) as Partial<EnsembleSpec>;
   if (spec.ensembleFormat !== ENSEMBLE_FORMAT || !spec.combine || typeof spec.specialists !== 'object' || spec.specialists === null) {
     throw new ModelError(`${name}: ${ENSEMBLE_FILE} is not ensemble format ${ENSEMBLE_FORMAT}`);
+  }
+  // Checked here, not first at scoring: a running engine must refuse the model, not load it
+  // and then fail every batch.
+  const fallback = spec.combine.fallback;
+  if (fallback !== undefined && !FALLBACK_RULES.includes(fallback)) {
+    throw new ModelError(`${name}: ${ENSEMBLE_FILE} names fallback ${JSON.stringify(fallback)}; this build knows ${FALLBACK_RULES.join(', ')}`);
   }
   const width = outputDims(transform);
   const loaded: tf.LayersModel[] = [];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,21 @@ describe('ensemble model directory', () => {
     await expect(loadEnsemble(bad)).rejects.toThrow(/specialist-web_attack\.bin does not match its sha256/);
     // The registry's load check (loadModel) verifies every listed file too.
     await expect(loadModel(bad)).rejects.toThrow(/specialist-web_attack\.bin/);
+  });
+
+  it('refuses, at load, a fallback rule this build does not know (a model from a newer build), checksums intact', async () => {
+    const newer = join(root, 'newer-rule');
+    cpSync(dir, newer, { recursive: true });
+    const specFile = join(newer, 'ensemble.json');
+    const spec = JSON.parse(readFileSync(specFile, 'utf8')) as { combine: { fallback: string } };
+    spec.combine.fallback = 'vote';
+    const text = JSON.stringify(spec, null, 2);
+    writeFileSync(specFile, text);
+    const manifestFile = join(newer, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { files: Record<string, string> };
+    manifest.files['ensemble.json'] = createHash('sha256').update(text).digest('hex');
+    writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+    await expect(loadEnsemble(newer)).rejects.toThrow(/names fallback "vote"; this build knows general, panel/);
   });
 
   it('is refused by the single-network loader instead of being served as its general model', async () => {
