@@ -17,7 +17,8 @@
  * `--layouts v1,v2,v1-direction` adds an experimental layout: v1's 79 plus 4 inputs of the
  * flow's direction that no feature version has (the source port's IANA range, and whether it
  * is one of the 16 destination ports most used in training, i.e. a service port: a flow from
- * a service port to an ephemeral one is a reply); `v2-direction`, the same 4 inputs in v2 rows.
+ * a service port to an ephemeral one is a reply); `v2-direction`, the same 4 inputs after v2's
+ * 100. Every layout gets the destination-port indicators (the trainers' `portIndex`).
  *
  * With `--ensemble`, the model of each layout is the Phase 2 ensemble (trainEnsemble, the
  * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
@@ -33,7 +34,6 @@ import { classIndex, classOfLabel, THREAT_CLASSES } from '../src/events/threat-c
 import { evaluatePredictions, type EvaluationReport } from '../src/evaluation/metrics.js';
 import { loadSequenceModel } from '../src/features/behavioral/sequence-model.js';
 import { FeaturePipeline } from '../src/features/pipeline.js';
-import { V2_DIMS } from '../src/features/vector-v2.js';
 import { argMaxRows, predictProbabilities } from '../src/inference/classifier.js';
 import { applyClassThresholds, tuneClassThresholds } from '../src/learn/class-thresholds.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
@@ -43,6 +43,8 @@ import { timeOrderedHoldout } from '../src/training/holdout.js';
 import { trainClassifier, type TrainResult } from '../src/training/train.js';
 import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble } from '../src/ensemble/train-ensemble.js';
 import { EnsembleClassifier } from '../src/ensemble/ensemble-classifier.js';
+import { combineMembers } from '../src/ensemble/combine.js';
+import { dstPortInput, V2_DIMS } from '../src/features/vector-v2.js';
 import { FLOW_VECTOR_DIMS, flowVector } from '../src/vector/flow-vector.js';
 import { applyTransform, outputDims } from '../src/vector/transform.js';
 import { loadIntelFiles } from '../src/vector/v2/intel-files.js';
@@ -102,8 +104,8 @@ interface Trained {
 }
 
 /** The MLP, scored on the hold-out by argmax and by thresholds tuned on the validation rows. */
-async function trainMlp(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string): Promise<Trained> {
-  const result = await trainClassifier(train, validation, { seed, ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }) });
+async function trainMlp(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string, portIndex: number): Promise<Trained> {
+  const result = await trainClassifier(train, validation, { seed, portIndex, ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }) });
   const { thresholds } = tuneClassThresholds(probabilities(result, validation), validation.y);
   const probs = probabilities(result, test);
   result.model.dispose();
@@ -118,20 +120,20 @@ async function trainMlp(train: LabelledRows, validation: LabelledRows, test: Lab
  * The ensemble, scored on the hold-out by the plain argmax of its vote and by its full rule
  * (the thresholds and gate it tuned on the validation rows: what `vigil evaluate` scores).
  */
-async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string): Promise<Trained> {
+async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string, portIndex: number): Promise<Trained> {
   const d = DEFAULT_ENSEMBLE_OPTIONS;
   const maxEpochs = args['max-epochs'] ? Number(args['max-epochs']) : undefined;
-  const options = maxEpochs ? { ...d, seed, general: { ...d.general, maxEpochs } } : { ...d, seed };
+  const options = { ...d, seed, portIndex, ...(maxEpochs && { general: { ...d.general, maxEpochs } }) };
   const result = await trainEnsemble(train, validation, options);
   const ensemble = new EnsembleClassifier(result.nets, result.transform, result.settings, { version: name, featureVersion: 0, classes: [...THREAT_CLASSES] });
-  const full = ensemble.predictBatch(test.x, test.y.length);
-  const plain = new EnsembleClassifier(result.nets, result.transform, { ...result.settings, thresholds: new Array<number>(THREAT_CLASSES.length).fill(1), specialistGate: 0 }, { version: name, featureVersion: 0, classes: [...THREAT_CLASSES] });
-  const voted = plain.predictBatch(test.x, test.y.length);
+  // One pass of the members; the plain vote is the same members combined without thresholds or gate.
+  const scored = ensemble.predictMembers(test.x, test.y.length);
   ensemble.dispose();
+  const voted = combineMembers(scored.members, { ...result.settings, thresholds: new Array<number>(THREAT_CLASSES.length).fill(1), specialistGate: 0 });
   return {
     bestEpoch: result.metrics.bestEpoch,
     argmax: evaluatePredictions(test.y, voted.predicted, name),
-    tuned: evaluatePredictions(test.y, full.predicted, name),
+    tuned: evaluatePredictions(test.y, scored.predicted, name),
   };
 }
 
@@ -159,23 +161,11 @@ async function main(): Promise<void> {
   const allLayouts = [
     { key: 'v1', name: 'v1 (79 flow features)', dims: FLOW_VECTOR_DIMS, vectorOf: (f: LabelledFlow) => flowVector(f.event) },
     { key: 'v2', name: 'v2 (100: flow + 80-100)', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => v2[index.get(f)!]! },
-    // Padded with constant zeros to v2's width: the trainers place port indicators only for
-    // the two known widths (dstPortInput), and without them this layout would lose more than
-    // it gains. A constant input is standardised to 0 and carries nothing.
-    { key: 'v1-direction', name: 'v1 + 4 direction inputs', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...direction(f.event), ...new Array<number>(V2_DIMS - FLOW_VECTOR_DIMS - 4).fill(0)] },
+    { key: 'v1-direction', name: 'v1 + 4 direction inputs', dims: FLOW_VECTOR_DIMS + 4, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...direction(f.event)] },
+    { key: 'v2-direction', name: 'v2 + 4 direction inputs', dims: V2_DIMS + 4, vectorOf: (f: LabelledFlow) => [...v2[index.get(f)!]!, ...direction(f.event)] },
   ];
-  // v2 + direction at v2's width: the 4 direction inputs take the place of v2 dims that are
-  // constant over this data (a feed it has no data for, or feature 100 without a model), so
-  // nothing v2 knows is dropped and the port indicators stay (see v1-direction).
-  const constantDims = Array.from({ length: V2_DIMS }, (_, d) => d).filter((d) => v2.every((row) => row[d] === v2[0]![d]));
-  const withDirection = (f: LabelledFlow): Float64Array => {
-    if (constantDims.length < 4) throw new Error(`v2-direction: v2 has only ${constantDims.length} constant dims on this data, 4 are needed`);
-    const row = Float64Array.from(v2[index.get(f)!]!);
-    direction(f.event).forEach((v, i) => (row[constantDims[constantDims.length - 4 + i]!] = v));
-    return row;
-  };
-  if (args.layouts!.includes('v2-direction')) process.stderr.write(`v2-direction: direction inputs in place of constant v2 dims ${constantDims.slice(-4).map((d) => d + 1).join(', ')} (1-based)\n`);
-  allLayouts.push({ key: 'v2-direction', name: 'v2 + 4 direction inputs', dims: V2_DIMS, vectorOf: withDirection });
+  // Every layout starts with the 79 flow features, so the destination port sits where v1 has it.
+  const portIndex = dstPortInput(FLOW_VECTOR_DIMS);
   const layouts = args.layouts!.split(',').map((key) => {
     const layout = allLayouts.find((l) => l.key === key);
     if (!layout) throw new Error(`--layouts: unknown layout ${key} (${allLayouts.map((l) => l.key).join(', ')})`);
@@ -187,7 +177,7 @@ async function main(): Promise<void> {
     for (const layout of layouts) {
       const trainRows = rowsOf(train, layout.dims, layout.vectorOf);
       const t0 = performance.now();
-      const reports = await fit(selectRows(trainRows, cut.train), selectRows(trainRows, cut.holdout), rowsOf(test, layout.dims, layout.vectorOf), seed, layout.name);
+      const reports = await fit(selectRows(trainRows, cut.train), selectRows(trainRows, cut.holdout), rowsOf(test, layout.dims, layout.vectorOf), seed, layout.name, portIndex);
       const seconds = (performance.now() - t0) / 1000;
       results.push({ layout: layout.name, seed, dims: layout.dims, bestEpoch: reports.bestEpoch, trainingSeconds: seconds, argmax: reports.argmax, tuned: reports.tuned });
       process.stderr.write(`seed ${seed} ${layout.name}: macro-F1 ${reports.argmax.macroF1.toFixed(4)} (${args.ensemble ? 'full rule' : 'tuned'} ${reports.tuned.macroF1.toFixed(4)}, benign FPR ${(reports.tuned.benignFPR * 100).toFixed(2)}%)\n`);

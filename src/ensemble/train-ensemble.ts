@@ -61,6 +61,8 @@ export interface EnsembleTrainOptions {
   benignBias: BenignBiasOptions;
   clip: number;
   maxPorts: number;
+  /** Which raw input is the destination port; absent: found by the row layout (dstPortInput). */
+  portIndex?: number;
   /** Step 8 of the module comment: retrain the members on training + validation rows. */
   refit: boolean;
 }
@@ -174,7 +176,7 @@ export async function trainEnsemble(
   const nv = rowCount(validation);
   if (validation.dims !== train.dims) throw new RangeError(`validation has ${validation.dims} dims, training ${train.dims}`);
   const backend = await initBackend();
-  const transform = fitTransform(train.x, train.dims, { clip: o.clip, portIndex: dstPortInput(train.dims), maxPorts: o.maxPorts });
+  const transform = fitTransform(train.x, train.dims, { clip: o.clip, portIndex: o.portIndex ?? dstPortInput(train.dims), maxPorts: o.maxPorts });
   const width = outputDims(transform);
   const xT = applyTransform(transform, train.x);
   const xV = applyTransform(transform, validation.x);

@@ -36,6 +36,8 @@ export interface TrainOptions {
   clip?: number;
   /** Destination ports that get an indicator input (see transform.ts); 0 disables them. */
   maxPorts?: number;
+  /** Which raw input is the destination port; null: found by the row layout (dstPortInput). */
+  portIndex?: number | null;
   /** Wall-clock cap. Off by default because it makes the result depend on machine speed. */
   maxSeconds?: number | null;
 }
@@ -56,6 +58,7 @@ export const DEFAULT_TRAIN_OPTIONS: Required<TrainOptions> = {
   classWeightPower: 1,
   clip: DEFAULT_CLIP,
   maxPorts: DEFAULT_MAX_PORTS,
+  portIndex: null,
   maxSeconds: null,
 };
 
@@ -103,7 +106,7 @@ export async function trainClassifier(
   }
   const backend = await initBackend();
 
-  const transform = fitTransform(train.x, dims, { clip: o.clip, portIndex: dstPortInput(dims), maxPorts: o.maxPorts });
+  const transform = fitTransform(train.x, dims, { clip: o.clip, portIndex: o.portIndex ?? dstPortInput(dims), maxPorts: o.maxPorts });
   const width = outputDims(transform);
   const xT = applyTransform(transform, train.x);
   const xV = applyTransform(transform, validation.x);
