@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import { evaluatePredictions } from '../../src/evaluation/metrics.js';
+import { dstPortInput } from '../../src/features/vector-v2.js';
 import { initBackend } from '../../src/inference/backend.js';
 import { Classifier } from '../../src/inference/classifier.js';
 import { trainClassifier, type EpochLog, type TrainOptions, type TrainResult } from '../../src/training/train.js';
@@ -79,6 +80,26 @@ describe('trainClassifier', () => {
     expect(r.config.classWeights[6]!).toBeGreaterThan(r.config.classWeights[0]!);
     expect(JSON.parse(JSON.stringify(r.config))).toEqual(r.config);
     r.model.dispose();
+  });
+
+  it('places destination-port indicators by layout, or where portIndex says for another width', async () => {
+    const dstPort = dstPortInput(79);
+    const byLayout = await trainClassifier(train, validation, tiny);
+    expect(byLayout.transform.portIndex).toBe(dstPort);
+    byLayout.model.dispose();
+    // 79 flow features + 2 more inputs: no known layout, so no indicators unless told.
+    const widen = (rows: typeof train) => {
+      const x = new Float32Array(rows.y.length * 81);
+      rows.y.forEach((_, r) => x.set(rows.x.subarray(r * 79, (r + 1) * 79), r * 81));
+      return { x, y: rows.y, dims: 81 };
+    };
+    const unknown = await trainClassifier(widen(train), widen(validation), tiny);
+    expect(unknown.transform.portIndex).toBe(-1);
+    unknown.model.dispose();
+    const told = await trainClassifier(widen(train), widen(validation), { ...tiny, portIndex: dstPort });
+    expect(told.transform.portIndex).toBe(dstPort);
+    expect(told.transform.ports.length).toBeGreaterThan(0);
+    told.model.dispose();
   });
 
   it('rejects unusable input', async () => {
