@@ -47,6 +47,7 @@ import { combineMembers } from '../src/ensemble/combine.js';
 import { dstPortInput, V2_DIMS } from '../src/features/vector-v2.js';
 import { FLOW_VECTOR_DIMS, flowVector } from '../src/vector/flow-vector.js';
 import { applyTransform, outputDims } from '../src/vector/transform.js';
+import { isPublicAddress } from '../src/intel/ipv4.js';
 import { loadIntelFiles } from '../src/vector/v2/intel-files.js';
 import { createV2FeatureGroups } from '../src/vector/v2/v2-feature-groups.js';
 
@@ -158,11 +159,16 @@ async function main(): Promise<void> {
 
   const servicePorts = new Set(mostFrequent(train.map((f) => f.event.dstPort), 16));
   const direction = (e: FlowEvent): number[] => [e.srcPort < 1024 ? 1 : 0, e.srcPort >= 1024 && e.srcPort < 49152 ? 1 : 0, e.srcPort >= 49152 ? 1 : 0, servicePorts.has(e.srcPort) ? 1 : 0];
+  // Zeek's local_orig / local_resp: is each endpoint inside the protected network (here the
+  // RFC 1918 ranges, the default a user would narrow to their own)?
+  const locality = (e: FlowEvent): number[] => [isPublicAddress(e.srcIp) ? 0 : 1, isPublicAddress(e.dstIp) ? 0 : 1];
   const allLayouts = [
     { key: 'v1', name: 'v1 (79 flow features)', dims: FLOW_VECTOR_DIMS, vectorOf: (f: LabelledFlow) => flowVector(f.event) },
     { key: 'v2', name: 'v2 (100: flow + 80-100)', dims: V2_DIMS, vectorOf: (f: LabelledFlow) => v2[index.get(f)!]! },
     { key: 'v1-direction', name: 'v1 + 4 direction inputs', dims: FLOW_VECTOR_DIMS + 4, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...direction(f.event)] },
     { key: 'v2-direction', name: 'v2 + 4 direction inputs', dims: V2_DIMS + 4, vectorOf: (f: LabelledFlow) => [...v2[index.get(f)!]!, ...direction(f.event)] },
+    { key: 'v1-locality', name: 'v1 + 2 locality inputs', dims: FLOW_VECTOR_DIMS + 2, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...locality(f.event)] },
+    { key: 'v1-locality-direction', name: 'v1 + locality + direction', dims: FLOW_VECTOR_DIMS + 6, vectorOf: (f: LabelledFlow) => [...flowVector(f.event), ...locality(f.event), ...direction(f.event)] },
   ];
   // Every layout starts with the 79 flow features, so the destination port sits where v1 has it.
   const portIndex = dstPortInput(FLOW_VECTOR_DIMS);
