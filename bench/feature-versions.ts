@@ -18,7 +18,11 @@
  * flow's direction that no feature version has (the source port's IANA range, and whether it
  * is one of the 16 destination ports most used in training, i.e. a service port: a flow from
  * a service port to an ephemeral one is a reply); `v2-direction`, the same 4 inputs after v2's
- * 100. Every layout gets the destination-port indicators (the trainers' `portIndex`).
+ * 100; `v1-locality`, v1 + whether each endpoint is non-public (Zeek's local_orig/local_resp),
+ * and `v1-locality-direction`, both. Every layout gets the destination-port indicators (the
+ * trainers' `portIndex`). `--split-dir .vigil/inner` runs it on an inner fold of the training
+ * part (made by `vigil split --data .vigil/split/train.csv --out-dir .vigil/inner`), so a
+ * layout can be judged without the hold-out.
  *
  * With `--ensemble`, the model of each layout is the Phase 2 ensemble (trainEnsemble, the
  * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
