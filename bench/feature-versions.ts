@@ -55,10 +55,11 @@ import { isPublicAddress } from '../src/intel/ipv4.js';
 import { loadIntelFiles } from '../src/vector/v2/intel-files.js';
 import { createV2FeatureGroups } from '../src/vector/v2/v2-feature-groups.js';
 
+const DEFAULT_SPLIT_DIR = join(PACKAGE_ROOT, '.vigil/split');
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: join(PACKAGE_ROOT, '../shared/data/cicids2017/train.csv') },
-    'split-dir': { type: 'string', default: join(PACKAGE_ROOT, '.vigil/split') },
+    'split-dir': { type: 'string', default: DEFAULT_SPLIT_DIR },
     seeds: { type: 'string', default: '1' },
     'max-epochs': { type: 'string' },
     ensemble: { type: 'boolean', default: false },
@@ -144,7 +145,11 @@ async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows,
 
 async function main(): Promise<void> {
   const splitDir = args['split-dir']!;
-  if (!existsSync(join(splitDir, 'holdout.csv'))) await splitFile(args.data!, 0.2, splitDir);
+  if (!existsSync(join(splitDir, 'holdout.csv'))) {
+    // Only the default split is made here: an inner fold cut from the whole file would be a different split under the same name.
+    if (args['split-dir'] !== DEFAULT_SPLIT_DIR) throw new Error(`--split-dir ${splitDir}: no holdout.csv there; make it with \`vigil split\``);
+    await splitFile(args.data!, 0.2, splitDir);
+  }
   const flows = [...(await readLabelled(join(splitDir, 'train.csv'), false)), ...(await readLabelled(join(splitDir, 'holdout.csv'), true))];
   flows.sort((a, b) => a.event.ts - b.event.ts || cmp(a.event.srcIp, b.event.srcIp) || cmp(a.event.eventId, b.event.eventId));
 
