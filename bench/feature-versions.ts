@@ -30,7 +30,7 @@
  *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --json out.json]
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { splitFile } from '../src/cli/commands/split.js';
 import type { FlowEvent } from '../src/events/flow-event.js';
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const splitDir = args['split-dir']!;
   if (!existsSync(join(splitDir, 'holdout.csv'))) {
     // Only the default split is made here: an inner fold cut from the whole file would be a different split under the same name.
-    if (args['split-dir'] !== DEFAULT_SPLIT_DIR) throw new Error(`--split-dir ${splitDir}: no holdout.csv there; make it with \`vigil split\``);
+    if (resolve(splitDir) !== DEFAULT_SPLIT_DIR) throw new Error(`--split-dir ${splitDir}: no holdout.csv there; make it with \`vigil split\``);
     await splitFile(args.data!, 0.2, splitDir);
   }
   const flows = [...(await readLabelled(join(splitDir, 'train.csv'), false)), ...(await readLabelled(join(splitDir, 'holdout.csv'), true))];
@@ -168,8 +168,8 @@ async function main(): Promise<void> {
 
   const servicePorts = new Set(mostFrequent(train.map((f) => f.event.dstPort), 16));
   const direction = (e: FlowEvent): number[] => [e.srcPort < 1024 ? 1 : 0, e.srcPort >= 1024 && e.srcPort < 49152 ? 1 : 0, e.srcPort >= 49152 ? 1 : 0, servicePorts.has(e.srcPort) ? 1 : 0];
-  // Zeek's local_orig / local_resp: is each endpoint inside the protected network (here the
-  // RFC 1918 ranges, the default a user would narrow to their own)?
+  // Zeek's local_orig / local_resp: is each endpoint inside the protected network (here every
+  // non-public range of RFC 6890, a default a user would narrow to their own)?
   const locality = (e: FlowEvent): number[] => [isPublicAddress(e.srcIp) ? 0 : 1, isPublicAddress(e.dstIp) ? 0 : 1];
   const allLayouts = [
     { key: 'v1', name: 'v1 (79 flow features)', dims: FLOW_VECTOR_DIMS, vectorOf: (f: LabelledFlow) => flowVector(f.event) },
