@@ -5,7 +5,7 @@
 # services on the default ports (we start our own, with our own config). Returns apt's code.
 # vigil's own installs (ClickHouse, the Python bench deps) are serialised on one flock, since two
 # at once fail on apt's list lock and would race on the policy file; a lock held by a process of
-# someone else (unattended-upgrades at boot) is waited out by retrying, up to ~5 minutes.
+# someone else (unattended-upgrades at boot) is waited out: 6 tries of `update`, 30 s apart.
 APT_LOCK_FILE=${APT_LOCK_FILE:-/run/lock/vigil-apt.lock}
 apt_install() {
   local log_file="$1"; shift
