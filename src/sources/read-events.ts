@@ -1,6 +1,6 @@
 import type { FlowEvent } from '../events/flow-event.js';
 import { openEventSource, openFileSource, type InputEvent, type OpenFileSourceOptions } from './file-source.js';
-import type { Decoder, RecordSource } from './record.js';
+import { formatPosition, type Decoder, type RecordSource } from './record.js';
 
 /**
  * A whole input decoded into memory, for tools that need every event at once (benches, the
@@ -9,6 +9,8 @@ import type { Decoder, RecordSource } from './record.js';
  */
 export interface ReadEvents<E> {
   events: E[];
+  /** Each event's input position ("file:line"), by index of `events`. */
+  positions: string[];
   bad: number;
   format: string;
 }
@@ -16,20 +18,24 @@ export interface ReadEvents<E> {
 async function drain<E>(opened: { source: RecordSource & { close(): Promise<void> }; decoder: Decoder<E>; format: string }, limit: number): Promise<ReadEvents<E>> {
   const { source, decoder, format } = opened;
   const events: E[] = [];
+  const positions: string[] = [];
   let bad = 0;
   try {
     for await (const records of source.batches({ maxSize: 4096, maxWaitMs: 1000 })) {
       for (const record of records) {
         const decoded = decoder.decode(record);
-        if (decoded.ok) events.push(decoded.value);
-        else bad++;
+        if (decoded.ok) {
+          events.push(decoded.value);
+          positions.push(formatPosition(decoded.position));
+        } else bad++;
       }
       if (limit > 0 && events.length >= limit) break;
     }
   } finally {
     await source.close();
   }
-  return { events: limit > 0 ? events.slice(0, limit) : events, bad, format };
+  if (limit > 0) return { events: events.slice(0, limit), positions: positions.slice(0, limit), bad, format };
+  return { events, positions, bad, format };
 }
 
 /** Every event of `path` (flows, Cowrie, sshd), as `vigil features` decodes it. */
