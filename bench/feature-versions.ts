@@ -27,15 +27,19 @@
  * With `--ensemble`, the model of each layout is the Phase 2 ensemble (trainEnsemble, the
  * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
  *
- *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --json out.json]
+ * `--errors-dir DIR` writes each run's misclassified hold-out rows to DIR/<layout>-seed<N>.jsonl,
+ * one JSON line each, as `vigil evaluate --errors` does.
+ *
+ *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --json out.json --errors-dir DIR]
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { splitFile } from '../src/cli/commands/split.js';
 import type { FlowEvent } from '../src/events/flow-event.js';
 import { classIndex, classOfLabel, THREAT_CLASSES } from '../src/events/threat-classes.js';
 import { evaluatePredictions, type EvaluationReport } from '../src/evaluation/metrics.js';
+import { misclassifiedRows, type RowSources, type ScoredChunk } from '../src/evaluation/misclassified.js';
 import { loadSequenceModel } from '../src/features/behavioral/sequence-model.js';
 import { FeaturePipeline } from '../src/features/pipeline.js';
 import { argMaxRows, predictProbabilities } from '../src/inference/classifier.js';
@@ -65,22 +69,25 @@ const { values: args } = parseArgs({
     ensemble: { type: 'boolean', default: false },
     layouts: { type: 'string', default: 'v1,v2' },
     json: { type: 'string' },
+    'errors-dir': { type: 'string' },
   },
 });
 
 interface LabelledFlow {
   event: FlowEvent;
+  /** Input file:line. */
+  position: string;
   y: number;
   group: string;
   holdout: boolean;
 }
 
 async function readLabelled(path: string, holdout: boolean): Promise<LabelledFlow[]> {
-  const { events } = await readFlows(path);
-  return events.flatMap((event) => {
+  const { events, positions } = await readFlows(path);
+  return events.flatMap((event, i) => {
     const label = event.label?.trim();
     const c = label ? classOfLabel(label) : undefined;
-    return label && c ? [{ event, y: classIndex(c), group: label, holdout }] : [];
+    return label && c ? [{ event, position: positions[i]!, y: classIndex(c), group: label, holdout }] : [];
   });
 }
 
@@ -107,6 +114,8 @@ interface Trained {
   bestEpoch: number;
   argmax: EvaluationReport;
   tuned: EvaluationReport;
+  /** The tuned decision per hold-out row, its probabilities, and (ensemble) the members: for --errors-dir. */
+  scored: ScoredChunk;
 }
 
 /** The MLP, scored on the hold-out by argmax and by thresholds tuned on the validation rows. */
@@ -115,10 +124,12 @@ async function trainMlp(train: LabelledRows, validation: LabelledRows, test: Lab
   const { thresholds } = tuneClassThresholds(probabilities(result, validation), validation.y);
   const probs = probabilities(result, test);
   result.model.dispose();
+  const predicted = applyClassThresholds(probs, thresholds);
   return {
     bestEpoch: result.bestEpoch,
     argmax: evaluatePredictions(test.y, argMaxRows(probs, test.y.length, THREAT_CLASSES.length), name),
-    tuned: evaluatePredictions(test.y, applyClassThresholds(probs, thresholds), name),
+    tuned: evaluatePredictions(test.y, predicted, name),
+    scored: { start: 0, y: test.y, predicted, probs },
   };
 }
 
@@ -140,6 +151,7 @@ async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows,
     bestEpoch: result.metrics.bestEpoch,
     argmax: evaluatePredictions(test.y, voted.predicted, name),
     tuned: evaluatePredictions(test.y, scored.predicted, name),
+    scored: { start: 0, y: test.y, predicted: scored.predicted, probs: scored.probs, members: scored },
   };
 }
 
@@ -188,6 +200,16 @@ async function main(): Promise<void> {
   });
   const results: { layout: string; seed: number; dims: number; bestEpoch: number; trainingSeconds: number; argmax: EvaluationReport; tuned: EvaluationReport }[] = [];
   const fit = args.ensemble ? trainEnsembleModel : trainMlp;
+  // --errors-dir: each run's misclassified hold-out rows (the tuned decision), as `vigil evaluate --errors` writes them.
+  const errorsDir = args['errors-dir'];
+  if (errorsDir) mkdirSync(errorsDir, { recursive: true });
+  const testGroups = [...new Set(test.map((f) => f.group))];
+  const testSources: RowSources = {
+    classes: THREAT_CLASSES,
+    origins: test.map(({ event: e, position }) => ({ position, srcIp: e.srcIp, srcPort: e.srcPort, dstIp: e.dstIp, dstPort: e.dstPort, protocol: e.protocol })),
+    labels: testGroups,
+    labelGroup: Int32Array.from(test, (f) => testGroups.indexOf(f.group)),
+  };
   for (const seed of seeds) {
     for (const layout of layouts) {
       const trainRows = rowsOf(train, layout.dims, layout.vectorOf);
@@ -195,6 +217,10 @@ async function main(): Promise<void> {
       const reports = await fit(selectRows(trainRows, cut.train), selectRows(trainRows, cut.holdout), rowsOf(test, layout.dims, layout.vectorOf), seed, layout.name, portIndex);
       const seconds = (performance.now() - t0) / 1000;
       results.push({ layout: layout.name, seed, dims: layout.dims, bestEpoch: reports.bestEpoch, trainingSeconds: seconds, argmax: reports.argmax, tuned: reports.tuned });
+      if (errorsDir) {
+        const file = join(errorsDir, `${layout.key}-seed${seed}.jsonl`);
+        writeFileSync(file, misclassifiedRows(reports.scored, testSources).map((row) => JSON.stringify(row) + '\n').join(''));
+      }
       process.stderr.write(`seed ${seed} ${layout.name}: macro-F1 ${reports.argmax.macroF1.toFixed(4)} (${args.ensemble ? 'full rule' : 'tuned'} ${reports.tuned.macroF1.toFixed(4)}, benign FPR ${(reports.tuned.benignFPR * 100).toFixed(2)}%)\n`);
     }
   }
