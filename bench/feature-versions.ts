@@ -40,8 +40,6 @@ import type { FlowEvent } from '../src/events/flow-event.js';
 import { classIndex, classOfLabel, THREAT_CLASSES } from '../src/events/threat-classes.js';
 import { evaluatePredictions, type EvaluationReport } from '../src/evaluation/metrics.js';
 import { misclassifiedRows, type RowSources, type ScoredChunk } from '../src/evaluation/misclassified.js';
-import { loadSequenceModel } from '../src/features/behavioral/sequence-model.js';
-import { FeaturePipeline } from '../src/features/pipeline.js';
 import { argMaxRows, predictProbabilities } from '../src/inference/classifier.js';
 import { applyClassThresholds, tuneClassThresholds } from '../src/learn/class-thresholds.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
@@ -56,8 +54,7 @@ import { dstPortInput, V2_DIMS } from '../src/features/vector-v2.js';
 import { FLOW_VECTOR_DIMS, flowVector } from '../src/vector/flow-vector.js';
 import { applyTransform, outputDims } from '../src/vector/transform.js';
 import { isPublicAddress } from '../src/intel/ipv4.js';
-import { loadIntelFiles } from '../src/vector/v2/intel-files.js';
-import { createV2FeatureGroups } from '../src/vector/v2/v2-feature-groups.js';
+import { openV2Pipeline } from '../src/vector/v2/open-v2-pipeline.js';
 
 const DEFAULT_SPLIT_DIR = join(PACKAGE_ROOT, '.vigil/split');
 const { values: args } = parseArgs({
@@ -166,8 +163,7 @@ async function main(): Promise<void> {
   flows.sort((a, b) => a.event.ts - b.event.ts || cmp(a.event.srcIp, b.event.srcIp) || cmp(a.event.eventId, b.event.eventId));
 
   const started = performance.now();
-  const intel = await loadIntelFiles({ eventTimeMs: flows[0]?.event.ts }, (m) => process.stderr.write(`${m}\n`));
-  const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel: await loadSequenceModel(), ...intel }) });
+  const { pipeline } = await openV2Pipeline({ eventTimeMs: flows[0]?.event.ts }, (m) => process.stderr.write(`${m}\n`));
   const v2 = flows.map((f) => pipeline.step(f.event));
   process.stderr.write(`v2 vectors of ${flows.length} flows in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 

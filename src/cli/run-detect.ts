@@ -2,6 +2,7 @@ import { lastValueFrom, tap, defaultIfEmpty } from 'rxjs';
 import { detectTopology } from '../../topologies/detect.js';
 import { initBackend } from '../inference/backend.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
+import { VECTORIZED_MODELS } from '../stages/vectorize.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { createDlqWriter } from '../sinks/dlq-file.js';
 import { createVerdictSink } from '../sinks/verdict-jsonl.js';
@@ -32,7 +33,7 @@ const log = childLogger('detect');
 export async function runDetect(o: DetectRunOptions): Promise<DetectRunResult> {
   const backend = await initBackend(o.backend ?? 'auto');
   const modelDir = resolveModelDir(o.model);
-  const classifier = await loadFlowClassifier(modelDir);
+  const classifier = await loadFlowClassifier(modelDir, VECTORIZED_MODELS);
   classifier.warmUp();
   log.info({ model: classifier.version, backend, dir: modelDir }, 'model loaded');
 

@@ -1,8 +1,7 @@
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { featuresTopology } from '../../topologies/features.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
-import { loadSequenceModel, SEQUENCE_MODEL_DIR } from '../features/behavioral/sequence-model.js';
-import { FeaturePipeline, type GlobalCheckpoint } from '../features/pipeline.js';
+import type { GlobalCheckpoint } from '../features/pipeline.js';
 import { initBackend } from '../inference/backend.js';
 import type { FlowClassifier } from '../inference/classifier.js';
 import { createKafka } from '../kafka/client.js';
@@ -16,8 +15,7 @@ import type { OfflineStore, ScanRange } from '../store/offline-store.js';
 import { openMigratedOfflineStore, openStateStore } from '../store/open-stores.js';
 import { childLogger } from '../telemetry/logger.js';
 import { createFeatureLineSink } from '../vector/v2/feature-line-sink.js';
-import { loadIntelFiles } from '../vector/v2/intel-files.js';
-import { createV2FeatureGroups } from '../vector/v2/v2-feature-groups.js';
+import { openV2Pipeline } from '../vector/v2/open-v2-pipeline.js';
 
 /**
  * `vigil features` and `vigil backfill`: feature-version-2 vectors of every event of the
@@ -121,10 +119,9 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     // A live topic, like stdin, cannot be read twice: the Tor list closest to now is taken.
     const eventTimeMs = o.kafka ? Date.now() : replayStore ? await firstReplayTime(replayStore, o.replay?.range) : await firstEventTime(o.inputs, sourceOptions);
     const intelOptions = { eventTimeMs, ...(o.asnTable && { asnTable: o.asnTable }), ...(o.torDir && { torDir: o.torDir }), ...(o.torList && { torList: o.torList }) };
-    const intel = await loadIntelFiles(intelOptions, (message) => log.warn(message));
-    intelLoaded = intel.loaded;
-    const sequenceModel = await loadSequenceModel(o.sequenceModel ?? SEQUENCE_MODEL_DIR);
-    const pipeline = new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, ...intel }) });
+    const v2 = await openV2Pipeline({ ...intelOptions, ...(o.sequenceModel && { sequenceModel: o.sequenceModel }) }, (message) => log.warn(message));
+    intelLoaded = v2.intel;
+    const pipeline = v2.pipeline;
     const instance = globalEntity(o.instance ?? 'default');
     let classifier: FlowClassifier | null = null;
     if (o.model !== undefined) {
@@ -149,12 +146,12 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       ...(offline && { offline }),
       ...(scoring && { models: { current: () => scoring } }),
     };
-    const opened = o.kafka
+    const streams = o.kafka
       ? [await openKafkaEvents(o.kafka, o.syslogYear)]
       : replayStore
       ? [{ source: openOfflineEventSource(replayStore, { name: `replay:${o.replay!.offline}`, ...(o.replay!.range && { range: o.replay!.range }) }), decoder: createOfflineEventDecoder(), format: 'offline-events', close: async () => {} }]
       : o.inputs.map((input) => ({ input }));
-    for (const entry of opened) {
+    for (const entry of streams) {
       const { source, decoder, format, close } = 'input' in entry ? await openEventFile(entry.input, sourceOptions) : entry;
       log.info({ source: source.name, format }, 'reading');
       try {

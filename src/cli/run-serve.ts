@@ -31,6 +31,7 @@ import { detectTopology } from '../../topologies/detect.js';
 import { inputFormat, verdictFormat, type ServeSettings } from '../config/serve-settings.js';
 import { initBackend } from '../inference/backend.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
+import { VECTORIZED_MODELS } from '../stages/vectorize.js';
 import { ensureTopics, type EnsureTopicsReport } from '../kafka/admin.js';
 import { createKafka } from '../kafka/client.js';
 import { openKafkaDeadLetterSink, type KafkaDeadLetterSink } from '../kafka/dead-letter-sink.js';
@@ -132,8 +133,8 @@ const MODEL_POLL_MS = 5_000;
  * version that fails to load is logged and the engine keeps the one it has.
  */
 async function openModels(spec: string | undefined, modelsDir: string | undefined): Promise<ModelProvider & { close(): void }> {
-  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS, ...(modelsDir !== undefined && { modelsDir }) });
-  const classifier = await loadFlowClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }));
+  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS, accept: VECTORIZED_MODELS, ...(modelsDir !== undefined && { modelsDir }) });
+  const classifier = await loadFlowClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }), VECTORIZED_MODELS);
   classifier.warmUp();
   return { current: () => classifier, close: () => classifier.dispose() };
 }

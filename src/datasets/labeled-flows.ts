@@ -1,13 +1,19 @@
-import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
-import { classIndex, classOfLabel } from '../events/threat-classes.js';
+import { classIndex, classOfLabel, type ThreatClass } from '../events/threat-classes.js';
+import type { FeaturePipeline } from '../features/pipeline.js';
+import { featureLayout } from '../features/registry.js';
 import { openFileSource } from '../sources/file-source.js';
+import { ConfigError } from '../errors/vigil-error.js';
 import { formatPosition } from '../sources/record.js';
 import { flowVector } from '../vector/flow-vector.js';
 import type { FlowEvent } from '../events/flow-event.js';
 import type { DeadLetterSink } from '../stages/route-bad-input.js';
+import { childLogger } from '../telemetry/logger.js';
+import { openV2Pipeline, type V2PipelineOptions } from '../vector/v2/open-v2-pipeline.js';
 
 /** Labelled feature rows, flat, as training and evaluation take them. */
 export interface LabeledFlows {
+  /** The feature version of the rows (features/registry.ts); `dims` is its layout's. */
+  featureVersion: number;
   dims: number;
   rows: number;
   /** Raw sanitized features, rows × dims (NaN = missing); the model's transform comes later. */
@@ -43,6 +49,47 @@ export interface FlowOrigin {
 export interface LoadOptions {
   /** Keep each row's FlowOrigin (memory: one small object per row). */
   keepOrigins?: boolean;
+  /**
+   * The feature version of the rows (default 1: the 79 flow features of each flow alone).
+   * Version 2 steps every decoded event of the files, labelled or not, in the order given,
+   * through one FeaturePipeline, as `vigil features` does: a row's features 80-100 are its
+   * source's state at that event.
+   */
+  featureVersion?: number;
+  /** Version 2: the intel files and sequence model of the pipeline (defaults: the shared data, models/sequence-lstm). */
+  v2?: V2PipelineOptions;
+}
+
+/** Writes an event's row of the chosen feature version into `out` at `offset`; `label` is its class, if it has one. */
+type RowWriter = (event: FlowEvent, label: ThreatClass | undefined, out: Float32Array, offset: number) => void;
+
+const log = childLogger('datasets');
+
+/**
+ * The row writer of `featureVersion`. For version 2 the pipeline is made at the first event,
+ * whose time chooses the Tor list (as `vigil features` does), and holds the state of every
+ * source from then on.
+ */
+function rowWriter(featureVersion: number, options: V2PipelineOptions): (first: FlowEvent) => Promise<RowWriter> {
+  if (featureVersion === 1) return async () => (event, _label, out, offset) => void flowVector(event, out, offset);
+  featureLayout(featureVersion);
+  if (featureVersion !== 2) throw new ConfigError(`loadLabeledFlows: cannot compute feature version ${featureVersion} rows`);
+  return async (first) => {
+    const { pipeline } = await openV2Pipeline({ eventTimeMs: first.ts, ...options }, (message) => log.warn(message));
+    return v2RowWriter(pipeline);
+  };
+}
+
+/**
+ * Each event's vector, then its label as the outcome the learning groups (feature 83) fold in
+ * after the pipeline's lag: serving folds the model's confident verdicts there, so a labelled
+ * file stands for a stream scored by a model that is right.
+ */
+function v2RowWriter(pipeline: FeaturePipeline): RowWriter {
+  return (event, label, out, offset) => {
+    out.set(pipeline.step(event), offset);
+    if (label !== undefined) pipeline.observeOutcome(pipeline.stepped - 1, { srcIp: event.srcIp, isAttack: label !== 'normal', ts: event.ts });
+  };
 }
 
 /** Growable flat buffers: rows arrive one by one from a stream of unknown length. */
@@ -58,13 +105,14 @@ class RowBuffer {
     this.ts = new Float64Array(capacity);
     this.group = new Int32Array(capacity);
   }
-  push(event: FlowEvent, label: number, group: number): void {
+  /** Appends a row's label, time and group; returns the offset in `x` its vector goes to. */
+  push(ts: number, label: number, group: number): number {
     if (this.rows === this.y.length) this.grow();
-    flowVector(event, this.x, this.rows * this.dims);
     this.y[this.rows] = label;
-    this.ts[this.rows] = event.ts;
+    this.ts[this.rows] = ts;
     this.group[this.rows] = group;
     this.rows += 1;
+    return (this.rows - 1) * this.dims;
   }
   private grow(): void {
     const capacity = this.y.length * 2;
@@ -81,11 +129,17 @@ class RowBuffer {
 }
 
 /**
- * Reads labelled flows from files of any supported format through the same decoders and
- * vectorizer as the detect topology, so training sees exactly what inference will see.
+ * Reads labelled flows from files of any supported format through the same decoders as the
+ * topologies, and the same vectorizer as the one that serves the feature version (v1: the
+ * detect topology's; v2: the features topology's pipeline), so training sees exactly what
+ * inference will see.
  */
 export async function loadLabeledFlows(paths: readonly string[], deadLetters?: DeadLetterSink, options: LoadOptions = {}): Promise<LabeledFlows> {
-  const buffer = new RowBuffer(FLOW_FEATURE_COUNT);
+  const featureVersion = options.featureVersion ?? 1;
+  const dims = featureLayout(featureVersion).dims;
+  const makeWriter = rowWriter(featureVersion, options.v2 ?? {});
+  let write: RowWriter | undefined;
+  const buffer = new RowBuffer(dims);
   const origins: FlowOrigin[] | undefined = options.keepOrigins ? [] : undefined;
   const unlabeled: Record<string, number> = {};
   const labels: string[] = [];
@@ -98,6 +152,7 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
     }
     return id;
   };
+  const scratch = new Float32Array(dims);
   let bad = 0;
   for (const path of paths) {
     const { source, decoder } = await openFileSource(path);
@@ -110,12 +165,18 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
           badInBatch.push(decoded);
           continue;
         }
-        const label = decoded.value.label ?? '';
+        const e = decoded.value;
+        write ??= await makeWriter(e);
+        const label = e.label ?? '';
         const c = label ? classOfLabel(label) : undefined;
-        if (c === undefined) unlabeled[label || '(none)'] = (unlabeled[label || '(none)'] ?? 0) + 1;
-        else {
-          const e = decoded.value;
-          buffer.push(e, classIndex(c), labelId(label.trim()));
+        if (c === undefined) {
+          unlabeled[label || '(none)'] = (unlabeled[label || '(none)'] ?? 0) + 1;
+          // Written nowhere, but a stateful writer's source state still moves: the stream had this event.
+          write(e, undefined, scratch, 0);
+        } else {
+          // push first: it may grow (replace) buffer.x.
+          const offset = buffer.push(e.ts, classIndex(c), labelId(label.trim()));
+          write(e, c, buffer.x, offset);
           origins?.push({ position: formatPosition(decoded.position), srcIp: e.srcIp, srcPort: e.srcPort, dstIp: e.dstIp, dstPort: e.dstPort, protocol: e.protocol });
         }
       }
@@ -126,9 +187,10 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
   }
   const n = buffer.rows;
   return {
-    dims: FLOW_FEATURE_COUNT,
+    featureVersion,
+    dims,
     rows: n,
-    x: buffer.x.subarray(0, n * FLOW_FEATURE_COUNT),
+    x: buffer.x.subarray(0, n * dims),
     y: buffer.y.subarray(0, n),
     ts: buffer.ts.subarray(0, n),
     labelGroup: buffer.group.subarray(0, n),

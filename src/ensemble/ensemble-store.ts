@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors/vigil-error.js';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
-import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
 import {
   deserializeModel,
+  FEATURE_VERSION,
   flowModelManifest,
   MODEL_FILES,
+  modelFeatureLayout,
   parseJson,
   readManifest,
   readVerified,
@@ -60,6 +61,8 @@ export interface SaveEnsembleInput {
   transform: TransformParams;
   settings: CombineSettings;
   version: string;
+  /** The feature version of the rows it was trained on (default FEATURE_VERSION). */
+  featureVersion?: number;
   trainingConfig?: object;
   metrics?: object;
   createdAt?: Date;
@@ -71,7 +74,8 @@ export function isEnsembleManifest(manifest: { architecture?: unknown }): boolea
 
 /** Writes the ensemble into `dir` (created if needed), manifest last; returns the manifest. */
 export async function saveEnsemble(dir: string, input: SaveEnsembleInput): Promise<ModelManifest> {
-  const problem = transformParamsProblem(input.transform, FLOW_FEATURE_COUNT);
+  const layout = modelFeatureLayout(input.featureVersion ?? FEATURE_VERSION, 'the ensemble to save');
+  const problem = transformParamsProblem(input.transform, layout.dims);
   if (problem) throw new ModelError(`refusing to save: transform ${problem}`);
   const contents = new Map<string, Uint8Array | string>();
   const addNet = async (net: CalibratedNet, topology: string, weights: string): Promise<MemberEntry> => {
@@ -98,7 +102,7 @@ export async function saveEnsemble(dir: string, input: SaveEnsembleInput): Promi
   const createdAt = input.createdAt ?? new Date();
   const files = Object.fromEntries([...contents].map(([file, data]) => [file, sha256(data)]));
   const manifest = {
-    ...flowModelManifest({ version: input.version, createdAt, trainingConfig: input.trainingConfig, metrics: input.metrics, files }),
+    ...flowModelManifest({ version: input.version, createdAt, featureVersion: layout.version, trainingConfig: input.trainingConfig, metrics: input.metrics, files }),
     kind: 'flow-classifier',
     architecture: ENSEMBLE_ARCHITECTURE,
   };
@@ -131,7 +135,7 @@ export async function loadEnsemble(dir: string): Promise<EnsembleClassifier> {
   if (typeof manifest.files[ENSEMBLE_FILE] !== 'string') throw new ModelError(`${name}: manifest lists no sha256 for ${ENSEMBLE_FILE}`);
   const files = await readVerified(dir, manifest);
   const transform = parseJson(files.get(MODEL_FILES.transform)!, `${name} ${MODEL_FILES.transform}`) as TransformParams;
-  const problem = transformParamsProblem(transform, FLOW_FEATURE_COUNT);
+  const problem = transformParamsProblem(transform, manifest.dims);
   if (problem) throw new ModelError(`${name}: ${MODEL_FILES.transform}: ${problem}`);
   const spec = parseJson(files.get(ENSEMBLE_FILE)!, `${name} ${ENSEMBLE_FILE}`) as Partial<EnsembleSpec>;
   if (spec.ensembleFormat !== ENSEMBLE_FORMAT || !spec.combine || typeof spec.specialists !== 'object' || spec.specialists === null) {

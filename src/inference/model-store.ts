@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors/vigil-error.js';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
-import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
+import { featureLayouts, type FeatureLayout } from '../features/registry.js';
 import { outputDims, transformParamsProblem, type TransformParams } from '../vector/transform.js';
 import { initBackend } from './backend.js';
 
-/** What this build computes and predicts; a model made for anything else is refused. */
+/**
+ * The feature version a model is trained on unless told otherwise, and the one the detect and
+ * serve topologies compute (flow-v1, per flow, no state). A model of another known version
+ * (features/registry.ts) loads too; what scores it must give it that version's vectors.
+ */
 export const FEATURE_VERSION = 1;
-export const FEATURE_LAYOUT = 'flow-v1';
 export const MANIFEST_VERSION = 1;
 
 export const MODEL_FILES = { topology: 'model.json', weights: 'weights.bin', transform: 'transform.json', manifest: 'manifest.json' } as const;
@@ -33,6 +36,8 @@ export interface ModelManifest {
 export interface SaveModelInput {
   model: tf.LayersModel;
   transform: TransformParams;
+  /** The feature version of the rows it was trained on (default FEATURE_VERSION). */
+  featureVersion?: number;
   /** Defaults to a UTC timestamp plus the first 8 hex digits of the weights' sha256. */
   version?: string;
   trainingConfig?: object;
@@ -91,15 +96,29 @@ export async function serializeModel(model: tf.LayersModel, weightsFile: string)
   return { json, weights };
 }
 
-/** The manifest of a flow model of this code's feature layout, whatever its architecture. */
-export function flowModelManifest(m: { version: string; createdAt: Date; trainingConfig?: object | undefined; metrics?: object | undefined; files: Record<string, string> }): ModelManifest {
+/**
+ * The layout of a known feature version; ModelError naming `what` for any other, since the
+ * version comes from a file (a manifest) or a caller's option, not from this build.
+ */
+export function modelFeatureLayout(featureVersion: unknown, what: string): FeatureLayout {
+  const layout = featureLayouts().find((l) => l.version === featureVersion);
+  if (!layout) {
+    const known = featureLayouts().map((l) => `${l.version} (${l.name})`).join(', ');
+    throw new ModelError(`${what} was trained on feature version ${String(featureVersion)}; this build knows ${known}: retrain it with \`vigil train\``);
+  }
+  return layout;
+}
+
+/** The manifest of a flow model of feature version `featureVersion` (default 1), whatever its architecture. */
+export function flowModelManifest(m: { version: string; createdAt: Date; featureVersion?: number | undefined; trainingConfig?: object | undefined; metrics?: object | undefined; files: Record<string, string> }): ModelManifest {
+  const layout = modelFeatureLayout(m.featureVersion ?? FEATURE_VERSION, `model ${m.version}`);
   return {
     manifestVersion: MANIFEST_VERSION,
     version: m.version,
     createdAt: m.createdAt.toISOString(),
-    featureVersion: FEATURE_VERSION,
-    featureLayout: FEATURE_LAYOUT,
-    dims: FLOW_FEATURE_COUNT,
+    featureVersion: layout.version,
+    featureLayout: layout.name,
+    dims: layout.dims,
     classes: [...THREAT_CLASSES],
     trainingConfig: { ...(m.trainingConfig ?? {}) },
     metrics: { ...(m.metrics ?? {}) },
@@ -114,7 +133,8 @@ export function flowModelManifest(m: { version: string; createdAt: Date; trainin
  * without one is visibly incomplete.
  */
 export async function saveModel(dir: string, input: SaveModelInput): Promise<ModelManifest> {
-  const problem = transformParamsProblem(input.transform, FLOW_FEATURE_COUNT);
+  const layout = modelFeatureLayout(input.featureVersion ?? FEATURE_VERSION, 'the model to save');
+  const problem = transformParamsProblem(input.transform, layout.dims);
   if (problem) throw new ModelError(`refusing to save: transform ${problem}`);
   const { json: modelJson, weights } = await serializeModel(input.model, MODEL_FILES.weights);
   const transformJson = JSON.stringify(input.transform, null, 2);
@@ -125,7 +145,7 @@ export async function saveModel(dir: string, input: SaveModelInput): Promise<Mod
   };
   const createdAt = input.createdAt ?? new Date();
   const version = input.version ?? defaultVersion(createdAt, files[MODEL_FILES.weights]!);
-  const manifest = flowModelManifest({ version, createdAt, trainingConfig: input.trainingConfig, metrics: input.metrics, files });
+  const manifest = flowModelManifest({ version, createdAt, featureVersion: layout.version, trainingConfig: input.trainingConfig, metrics: input.metrics, files });
   await mkdir(dir, { recursive: true });
   await writeAtomic(join(dir, MODEL_FILES.topology), modelJson);
   await writeAtomic(join(dir, MODEL_FILES.weights), weights);
@@ -158,13 +178,14 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     throw new ModelError(`${path} is not a vigil model manifest (no version or files)`);
   }
   const name = `model ${m.version} (${dir})`;
-  if (m.featureVersion !== FEATURE_VERSION || m.featureLayout !== FEATURE_LAYOUT) {
+  const layout = modelFeatureLayout(m.featureVersion, name);
+  if (m.featureLayout !== layout.name) {
     throw new ModelError(
-      `${name} was trained on feature version ${String(m.featureVersion)} (${String(m.featureLayout)}); this build computes ` +
-        `feature version ${FEATURE_VERSION} (${FEATURE_LAYOUT}): retrain it with \`vigil train\``,
+      `${name} was trained on feature version ${String(m.featureVersion)} (${String(m.featureLayout)}); in this build feature version ` +
+        `${layout.version} is ${layout.name}: retrain it with \`vigil train\``,
     );
   }
-  if (m.dims !== FLOW_FEATURE_COUNT) throw new ModelError(`${name} takes ${String(m.dims)} features; this build computes ${FLOW_FEATURE_COUNT}`);
+  if (m.dims !== layout.dims) throw new ModelError(`${name} takes ${String(m.dims)} features; feature version ${layout.version} (${layout.name}) has ${layout.dims}`);
   const classes = Array.isArray(m.classes) ? m.classes : [];
   if (classes.length !== THREAT_CLASSES.length || classes.some((c, i) => c !== THREAT_CLASSES[i])) {
     throw new ModelError(`${name} predicts classes [${classes.join(', ')}]; this build expects [${THREAT_CLASSES.join(', ')}] in that order`);
@@ -200,7 +221,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const files = await readVerified(dir, manifest);
   const name = `model ${manifest.version} (${dir})`;
   const transform = parseJson(files.get(MODEL_FILES.transform)!, `${name} ${MODEL_FILES.transform}`);
-  const problem = transformParamsProblem(transform, FLOW_FEATURE_COUNT);
+  const problem = transformParamsProblem(transform, manifest.dims);
   if (problem) throw new ModelError(`${name}: ${MODEL_FILES.transform}: ${problem}`);
   const model = await deserializeModel(name, MODEL_FILES.topology, files.get(MODEL_FILES.topology)!, files.get(MODEL_FILES.weights)!);
   const inShape = model.inputs[0]?.shape;

@@ -7,7 +7,7 @@ export type ScoreHoldout = (modelDir: string, holdout: LabeledFlows) => Promise<
 
 /** The default ScoreHoldout: the flow classifier, in chunks so a large hold-out is not one tensor. */
 export const scoreClassifierHoldout: ScoreHoldout = async (modelDir, holdout) => {
-  const classifier = await loadFlowClassifier(modelDir);
+  const classifier = await loadFlowClassifier(modelDir, { featureVersions: [holdout.featureVersion], scoredBy: 'the hold-out rows are' });
   try {
     const predicted = new Int32Array(holdout.rows);
     const chunk = 2048;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { VigilError } from '../errors/vigil-error.js';
-import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
+import { loadFlowClassifier, type LoadFlowClassifierOptions } from '../ensemble/load-flow-classifier.js';
 import type { FlowClassifier as Classifier } from '../inference/classifier.js';
 import { MODELS_DIR } from '../paths.js';
 import type { ModelProvider } from '../stages/score.js';
@@ -8,8 +8,10 @@ import { childLogger } from '../telemetry/logger.js';
 import { defaultModelVersion, versionDir, type ModelResolutionOptions } from './resolve-model.js';
 
 export interface RegistryModelProviderOptions extends ModelResolutionOptions {
-  /** Loads a version directory, ready to score (default: loadFlowClassifier, then one warm-up pass). */
+  /** Loads a version directory, ready to score (default: loadFlowClassifier with `accept`, then one warm-up pass). */
   load?: (dir: string) => Promise<Classifier>;
+  /** Which models the default load accepts (e.g. the feature versions the topology computes); default: any. */
+  accept?: LoadFlowClassifierOptions;
   /** When set, refresh() also runs every this many ms; the timer never keeps the process alive. */
   pollIntervalMs?: number;
   /** Hears about switches and failed refreshes (default: the `registry` logger). */
@@ -22,11 +24,13 @@ export type RefreshResult =
   /** The wanted version could not be served; `serving` is the one still served. */
   | { outcome: 'failed'; serving: string; wanted: string | undefined; error: VigilError };
 
-async function loadWarm(dir: string): Promise<Classifier> {
-  const classifier = await loadFlowClassifier(dir);
-  classifier.warmUp();
-  return classifier;
-}
+const loadWarm =
+  (accept: LoadFlowClassifierOptions) =>
+  async (dir: string): Promise<Classifier> => {
+    const classifier = await loadFlowClassifier(dir, accept);
+    classifier.warmUp();
+    return classifier;
+  };
 
 /**
  * Serves the registry's default model (CURRENT, or v1 when USE_PHASE2_MODELS=false) to the
@@ -58,7 +62,7 @@ export class RegistryModelProvider implements ModelProvider {
   /** Loads the default version; a failure here throws, since there is nothing else to serve. */
   static async open(options: RegistryModelProviderOptions = {}): Promise<RegistryModelProvider> {
     const resolution = { modelsDir: options.modelsDir ?? MODELS_DIR, env: options.env ?? process.env };
-    const load = options.load ?? loadWarm;
+    const load = options.load ?? loadWarm(options.accept ?? {});
     const first = await load(versionDir(resolution.modelsDir, defaultModelVersion(resolution)));
     const provider = new RegistryModelProvider(first, resolution, load, options.log ?? childLogger('registry'));
     if (options.pollIntervalMs !== undefined) provider.poll(options.pollIntervalMs);

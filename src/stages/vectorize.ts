@@ -1,3 +1,4 @@
+import type { LoadFlowClassifierOptions } from '../ensemble/load-flow-classifier.js';
 import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
 import { flowVector } from '../vector/flow-vector.js';
 import type { FlowBatch } from './flow-batch.js';
@@ -8,3 +9,13 @@ export function vectorize(batch: FlowBatch): FlowBatch {
   batch.accepted.forEach((a, i) => flowVector(a.event, vectors, i * FLOW_FEATURE_COUNT));
   return { ...batch, vectors };
 }
+
+/**
+ * The models a topology scoring vectorize's output can serve: feature version 1 only. A
+ * version-2 model needs each source's state (features 80-100), which the features topology keeps.
+ */
+export const VECTORIZED_MODELS: LoadFlowClassifierOptions = Object.freeze({
+  featureVersions: [1],
+  scoredBy: 'vigil detect and vigil serve give',
+  instead: 'score it with `vigil features --model`, which keeps each source\'s state',
+});

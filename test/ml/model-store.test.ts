@@ -83,7 +83,10 @@ describe('saveModel / loadModel', () => {
 
   it('refuses a model of another feature version, layout or class order', async () => {
     const edits: [string, (m: ModelManifest) => void, RegExp][] = [
-      ['fv2', (m) => (m.featureVersion = 2), /feature version 2.*retrain/],
+      // Version 2 is known, but its layout is security-v2 with 100 inputs, not this model's.
+      ['fv2', (m) => (m.featureVersion = 2), /feature version 2 \(flow-v1\); in this build feature version 2 is security-v2: retrain/],
+      ['fv9', (m) => (m.featureVersion = 9), /feature version 9; this build knows 1 \(flow-v1\), 2 \(security-v2\)/],
+      ['fv2-dims', (m) => Object.assign(m, { featureVersion: 2, featureLayout: 'security-v2' }), /takes 79 features; feature version 2 \(security-v2\) has 100/],
       ['dims', (m) => (m.dims = 80), /80 features/],
       ['classes', (m) => m.classes.reverse(), /classes/],
       ['escape', (m) => (m.files['../m1/weights.bin'] = 'x'), /invalid file/],
@@ -111,6 +114,17 @@ describe('saveModel / loadModel', () => {
     m.files['transform.json'] = createHash('sha256').update(readFileSync(join(target, 'transform.json'))).digest('hex');
     writeFileSync(join(target, 'manifest.json'), JSON.stringify(m));
     await expect(loadModel(target)).rejects.toThrow(/network maps/);
+  });
+
+  it('saves only for a known feature version, with a transform of that version\'s width', async () => {
+    const model = buildMlp({ dims: outputDims(transform), hidden: [4], classes: 7, seed: 1 });
+    try {
+      await expect(saveModel(join(root, 'fv9'), { model, transform, featureVersion: 9 })).rejects.toThrow(/feature version 9; this build knows/);
+      // A 79-input transform cannot be a feature-version-2 model (100 inputs).
+      await expect(saveModel(join(root, 'fv2-79'), { model, transform, featureVersion: 2 })).rejects.toThrow(/refusing to save: transform/);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('refuses a directory without a manifest', async () => {

@@ -53,7 +53,8 @@ export function registerEvaluate(program: Command): void {
         classifier.dispose();
         throw new ModelError(`--members: model ${classifier.version} is not an ensemble; it has no members to report`);
       }
-      const data = await loadLabeledFlows(f.data, undefined, { keepOrigins: f.errors !== undefined });
+      // The model's own feature version: a v2 model is scored on the files replayed through the feature pipeline.
+      const data = await loadLabeledFlows(f.data, undefined, { keepOrigins: f.errors !== undefined, featureVersion: classifier.featureVersion });
       if (data.bad || Object.keys(data.unlabeled).length) {
         log.warn({ bad: data.bad, unlabeled: data.unlabeled }, 'rows skipped: not decodable or no known label');
       }

@@ -7,7 +7,7 @@ import { ConfigError } from '../../errors/vigil-error.js';
 import { FALLBACK_RULES, type FallbackRule } from '../../ensemble/combine.js';
 import { THREAT_CLASSES } from '../../events/threat-classes.js';
 import { initBackend } from '../../inference/backend.js';
-import { saveModel } from '../../inference/model-store.js';
+import { FEATURE_VERSION, saveModel } from '../../inference/model-store.js';
 import { MODELS_DIR } from '../../paths.js';
 import { ModelRegistry } from '../../registry/model-registry.js';
 import { readPointer } from '../../registry/pointers.js';
@@ -39,6 +39,7 @@ interface TrainFlags {
   specialistGate: number;
   fallback: string;
   refit?: boolean;
+  featureVersion: number;
 }
 
 /** The ensemble options from the flags: --max-epochs also caps the router and specialists. */
@@ -82,6 +83,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'training batch size', positiveInt, DEFAULT_TRAIN_OPTIONS.batchSize)
     .option('--set-current', 'make the new model the one served by default (models/CURRENT)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
+    .option('--feature-version <n>', 'rows of feature version 1 (79 flow features; served by detect and serve) or 2 (100: the files replayed through the feature pipeline; served by `vigil features --model`)', positiveInt, FEATURE_VERSION)
     .option('--ensemble', 'train the Phase 2 ensemble (general model, router, six one-vs-rest specialists) instead of one MLP')
     .option('--oversampler <name>', 'ensemble: how specialists balance their class: smote | adasyn', DEFAULT_ENSEMBLE_OPTIONS.specialist.oversampler)
     .option('--general-loss <name>', 'ensemble: loss of the general model: ce (class-weighted) | focal', DEFAULT_ENSEMBLE_OPTIONS.general.loss)
@@ -92,8 +94,8 @@ export function registerTrain(program: Command): void {
     .option('--fallback <rule>', 'ensemble: who decides a row the router cannot place: general (the general model alone) | panel (general, router and every specialist vote)', DEFAULT_ENSEMBLE_OPTIONS.fallback)
     .action(async (f: TrainFlags) => {
       const backend = await initBackend(f.backend);
-      const data = await loadLabeledFlows(f.data);
-      log.info({ rows: data.rows, bad: data.bad, unlabeled: data.unlabeled, backend }, 'training data loaded');
+      const data = await loadLabeledFlows(f.data, undefined, { featureVersion: f.featureVersion });
+      log.info({ rows: data.rows, dims: data.dims, bad: data.bad, unlabeled: data.unlabeled, backend }, 'training data loaded');
       // Stratified by source label, as the hold-out is (see holdoutLines).
       const split = timeOrderedHoldout(data.ts, data.labelGroup, f.validation);
       const train = selectRows(data, split.train);
@@ -112,6 +114,7 @@ export function registerTrain(program: Command): void {
           transform: result.transform,
           settings: result.settings,
           version,
+          featureVersion: f.featureVersion,
           trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
           metrics: result.metrics,
         });
@@ -129,6 +132,7 @@ export function registerTrain(program: Command): void {
           model: result.model,
           transform: result.transform,
           version,
+          featureVersion: f.featureVersion,
           trainingConfig: { ...result.config, data: f.data, validationShare: f.validation, classCounts },
           metrics: { bestEpoch: result.bestEpoch, validation: best, trainingSeconds: seconds, history: result.history },
         });

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SAMPLE } from '../../src/cli/commands/detect.js';
+import { runFeatures } from '../../src/cli/run-features.js';
+import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
+import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
+import { ModelError } from '../../src/errors/vigil-error.js';
+import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
+import { projectVector } from '../../src/features/registry.js';
+import { initBackend } from '../../src/inference/backend.js';
+import type { ModelManifest } from '../../src/inference/model-store.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { RegistryModelProvider } from '../../src/registry/registry-model-provider.js';
+import { VECTORIZED_MODELS } from '../../src/stages/vectorize.js';
+import { openMigratedOfflineStore } from '../../src/store/open-stores.js';
+import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
+import { decodeAll } from '../features/v2-fixtures.js';
+import { tempRegistry } from '../registry/temp-registry.js';
+
+/**
+ * A model trained on feature-version-2 rows: the rows `vigil train` and `vigil evaluate` build
+ * must be the vectors `vigil features` serves, and the topologies that compute v1 vectors must
+ * refuse the model instead of scoring it on the wrong inputs.
+ */
+const run = promisify(execFile);
+const VIGIL = join(PACKAGE_ROOT, 'bin', 'vigil.js');
+const root = mkdtempSync(join(tmpdir(), 'vigil-fv2-'));
+const modelsDir = join(root, 'models');
+const modelDir = join(modelsDir, 'fv2');
+let v2: LabeledFlows;
+
+beforeAll(async () => {
+  await initBackend();
+  v2 = await loadLabeledFlows([DEMO_SAMPLE], undefined, { featureVersion: 2 });
+  // The demo sample (2,926 real hold-out flows, every one labelled): small enough to train on here.
+  await run(process.execPath, [VIGIL, 'train', '--feature-version', '2', '--data', DEMO_SAMPLE, '--version', 'fv2', '--models-dir', modelsDir, '--max-epochs', '2', '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const linesOf = (path: string): FeatureLine[] => readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as FeatureLine);
+
+describe('labelled rows of feature version 2', () => {
+  it('are the vectors vigil features computes for the same file, and their first 79 dims are the v1 rows', async () => {
+    const out = join(root, 'features.jsonl');
+    await runFeatures({ inputs: [DEMO_SAMPLE], out, dlq: null, batchSize: 64, batchWaitMs: 5 });
+    const lines = linesOf(out);
+    expect(v2.featureVersion).toBe(2);
+    expect(v2.dims).toBe(100);
+    expect(v2.rows).toBe(lines.length);
+    expect(v2.rows).toBe(2926);
+    lines.forEach((line, i) => expect(Array.from(v2.x.subarray(i * 100, (i + 1) * 100))).toEqual(line.vector.map(Math.fround)));
+    // Features 80-100 are not constant here: the pipeline's per-source state reached the rows.
+    const distinct = new Set(Array.from({ length: v2.rows }, (_, i) => v2.x[i * 100 + 94]));
+    expect(distinct.size).toBeGreaterThan(5);
+
+    const v1 = await loadLabeledFlows([DEMO_SAMPLE]);
+    expect(v1.featureVersion).toBe(1);
+    expect(Array.from(v1.y)).toEqual(Array.from(v2.y));
+    for (let i = 0; i < v1.rows; i += 97) {
+      expect(Array.from(projectVector(v2.x.subarray(i * 100, (i + 1) * 100), 2, 1))).toEqual(Array.from(v1.x.subarray(i * 79, (i + 1) * 79)));
+    }
+  });
+
+  it('refuses a feature version this build cannot compute', async () => {
+    await expect(loadLabeledFlows([DEMO_SAMPLE], undefined, { featureVersion: 9 })).rejects.toThrow(/unknown feature version 9/);
+  });
+});
+
+describe('vigil train --feature-version 2', () => {
+  it('records feature version 2 (security-v2, 100 inputs) in the manifest, and evaluate scores it on v2 rows', async () => {
+    const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
+    expect([manifest.featureVersion, manifest.featureLayout, manifest.dims]).toEqual([2, 'security-v2', 100]);
+    const { stdout } = await run(process.execPath, [VIGIL, 'evaluate', '--data', DEMO_SAMPLE, '--model', modelDir, '--json', '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
+    const report = JSON.parse(stdout) as { model: string; perClass: Record<string, { support: number }> };
+    expect(report.model).toBe('fv2');
+    expect(THREAT_CLASSES.reduce((sum, c) => sum + report.perClass[c]!.support, 0)).toBe(2926);
+  });
+
+  it('is served by vigil features: each verdict is the model on the row training and evaluation build', async () => {
+    const offline = join(root, 'offline.sqlite');
+    await runFeatures({ inputs: [DEMO_SAMPLE], out: join(root, 'scored.jsonl'), dlq: null, batchSize: 64, batchWaitMs: 5, model: modelDir, offline });
+    const store = await openMigratedOfflineStore(offline);
+    const verdicts = new Map<string, { class: string; modelVersion: string; featureVersion: number }>();
+    for await (const rows of store.scan('verdicts')) for (const v of rows) verdicts.set(v.eventKey, v);
+    await store.close();
+
+    const classifier = await loadFlowClassifier(modelDir);
+    const expected = classifier.predictBatch(v2.x, v2.rows).predicted;
+    classifier.dispose();
+    const { events } = await decodeAll(DEMO_SAMPLE);
+    expect(verdicts.size).toBe(events.length);
+    events.forEach((e, i) => {
+      const v = verdicts.get(e.eventId);
+      expect(v).toMatchObject({ modelVersion: 'fv2', featureVersion: 2, class: THREAT_CLASSES[expected[i]!] });
+    });
+  });
+
+  it('as CURRENT, is refused by a registry-following serve engine, which keeps its model; a provider that takes any version switches', async () => {
+    const registry = tempRegistry();
+    cpSync(modelDir, join(registry, 'fv2'), { recursive: true });
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const serving = await RegistryModelProvider.open({ modelsDir: registry, env: {}, log: quiet, accept: VECTORIZED_MODELS });
+    const anyVersion = await RegistryModelProvider.open({ modelsDir: registry, env: {}, log: quiet });
+    writeFileSync(join(registry, 'CURRENT'), 'fv2\n');
+    expect(await serving.refresh()).toMatchObject({ outcome: 'failed', serving: 'v1', wanted: 'fv2', error: expect.objectContaining({ message: expect.stringMatching(/takes feature version 2/) }) });
+    expect(serving.current().predictBatch(new Float32Array(79), 1).predicted).toHaveLength(1);
+    expect(await anyVersion.refresh()).toEqual({ outcome: 'switched', serving: 'fv2', from: 'v1' });
+    expect(anyVersion.current().dims).toBe(100);
+    serving.close();
+    anyVersion.close();
+    rmSync(registry, { recursive: true, force: true });
+  });
+
+  it('is refused by vigil detect and vigil serve, which compute flow-v1 vectors', async () => {
+    await expect(loadFlowClassifier(modelDir, VECTORIZED_MODELS)).rejects.toThrow(ModelError);
+    const detect = run(process.execPath, [VIGIL, 'detect', '--data', DEMO_SAMPLE, '--model', modelDir, '--out', join(root, 'verdicts.jsonl'), '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
+    await expect(detect).rejects.toMatchObject({ stderr: expect.stringMatching(/takes feature version 2 \(security-v2\) vectors; vigil detect and vigil serve give feature version 1 \(flow-v1\): score it with `vigil features --model`/) });
+  });
+});
