@@ -8,7 +8,10 @@
  *          ──▶ restore source states (state store) ──▶ featurize (one FeaturePipeline, 100 dims)
  *          ──▶ score flows (model) ──▶ learn from confident verdicts (feature 83)
  *          ──▶ save source states ──▶ record scored vectors + verdicts (offline store)
- *          ──▶ evict idle sources ──▶ write feature lines ──▶ acknowledge
+ *          ──▶ evict idle sources ──▶ [write feature lines] ──▶ [write verdicts] ──▶ acknowledge
+ *
+ * With a model and a verdict sink it is also how `vigil detect` serves a model of feature
+ * version 2, which needs each source's state (the detect topology computes flow-v1 only).
  *
  * The pipeline holds the per-source and global group states across batches, so events are
  * featurized strictly in source order (concatMap, one batch in flight: pullBatches). The same
@@ -33,6 +36,8 @@ import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
 import { evictIdleSources, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
+import { writeVerdicts } from '../src/stages/write-verdicts.js';
+import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
 import type { OfflineStore } from '../src/store/offline-store.js';
 import type { SourceStateStore } from '../src/store/source-state-store.js';
 import type { FeatureLineSink } from '../src/vector/v2/feature-line-sink.js';
@@ -42,7 +47,10 @@ export interface FeaturesTopologyOptions {
   decoder: Decoder<InputEvent>;
   deadLetters: DeadLetterSink;
   pipeline: FeaturePipeline;
-  vectors: FeatureLineSink;
+  /** Where each event's feature line goes; none: not written. */
+  vectors?: FeatureLineSink;
+  /** Where the model's verdicts go (one per flow); none: not written. */
+  verdicts?: VerdictSink;
   /** Micro-batch bounds: a batch closes at maxSize records or maxWaitMs after its first one. */
   batch: { maxSize: number; maxWaitMs: number };
   /** Where per-source states live between batches and processes; none: this process only. */
@@ -71,6 +79,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
   const store = o.stateStore;
   const models = o.models;
   const counters = o.counters ?? sourceStateCounters();
+  if (o.verdicts && !models) throw new ConfigError('features topology: a verdict sink needs a model to score the flows');
   if (models && o.batch.maxSize > o.pipeline.outcomeLag) {
     // A verdict must be known before its outcome falls due, or replays would learn at other steps.
     throw new ConfigError(`features topology: batch size ${o.batch.maxSize} exceeds the pipeline's outcome lag ${o.pipeline.outcomeLag}`);
@@ -90,7 +99,8 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         concatMap(store ? saveSourceStates(store, o.pipeline, counters) : passThrough),
         concatMap(o.offline && models ? recordScoredVectors(o.offline) : passThrough),
         map(evictIdleSources(o.pipeline, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs, counters)),
-        concatMap(writeFeatureVectors(o.vectors)),
+        concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),
+        concatMap(o.verdicts ? writeVerdicts<EventBatch>(o.verdicts) : passThrough),
         tap<EventBatch>(acknowledge(o.source)),
       ),
   );

@@ -3,6 +3,9 @@ import { detectTopology } from '../../topologies/detect.js';
 import { initBackend } from '../inference/backend.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
 import { VECTORIZED_MODELS } from '../stages/vectorize.js';
+import { OUTCOME_LAG_DEFAULT } from '../features/pipeline.js';
+import { readManifest } from '../inference/model-store.js';
+import { runFeatures } from './run-features.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { createDlqWriter } from '../sinks/dlq-file.js';
 import { createVerdictSink } from '../sinks/verdict-jsonl.js';
@@ -29,10 +32,16 @@ export interface DetectRunResult extends DetectReport {
 
 const log = childLogger('detect');
 
-/** Runs the detect topology over files (or stdin) with one model, and summarises the run. */
+/**
+ * Runs the detect topology over files (or stdin) with one model, and summarises the run. A
+ * model of a feature version the detect topology does not compute (2: per-source state) is
+ * run through the features topology instead, writing the same verdicts and summary.
+ */
 export async function runDetect(o: DetectRunOptions): Promise<DetectRunResult> {
   const backend = await initBackend(o.backend ?? 'auto');
   const modelDir = resolveModelDir(o.model);
+  const manifest = await readManifest(modelDir);
+  if (!VECTORIZED_MODELS.featureVersions?.includes(manifest.featureVersion)) return detectWithPipeline(o, modelDir, manifest.version, backend);
   const classifier = await loadFlowClassifier(modelDir, VECTORIZED_MODELS);
   classifier.warmUp();
   log.info({ model: classifier.version, backend, dir: modelDir }, 'model loaded');
@@ -64,6 +73,24 @@ export async function runDetect(o: DetectRunOptions): Promise<DetectRunResult> {
     classifier.dispose();
   }
   return { ...summary.report(), model: classifier.version, backend, deadLetterReasons: deadLetters.counts() };
+}
+
+async function detectWithPipeline(o: DetectRunOptions, modelDir: string, model: string, backend: string): Promise<DetectRunResult> {
+  const summary = new DetectSummary();
+  log.info({ model, dir: modelDir, backend }, 'model takes feature-version-2 vectors: scoring through the features topology');
+  const run = await runFeatures({
+    inputs: o.inputs,
+    model: modelDir,
+    ...(o.backend && { backend: o.backend }),
+    out: null,
+    ...(o.out !== null && { verdicts: o.out }),
+    dlq: o.dlq,
+    // A verdict must teach feature 83 before its outcome falls due (topologies/features.ts).
+    batchSize: Math.min(o.batchSize, OUTCOME_LAG_DEFAULT),
+    batchWaitMs: o.batchWaitMs,
+    onBatch: (batch) => summary.observe(batch),
+  });
+  return { ...summary.report(), model, backend, deadLetterReasons: run.deadLetterReasons };
 }
 
 export function formatDetectResult(r: DetectRunResult): string {

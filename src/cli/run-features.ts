@@ -8,6 +8,9 @@ import { createKafka } from '../kafka/client.js';
 import { openKafkaEventSource, type KafkaEventFormat } from '../kafka/kafka-event-source.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { createDlqWriter } from '../sinks/dlq-file.js';
+import { createVerdictSink } from '../sinks/verdict-jsonl.js';
+import { ConfigError } from '../errors/vigil-error.js';
+import type { EventBatch } from '../stages/event-batch.js';
 import { openEventSource, type OpenFileSourceOptions } from '../sources/file-source.js';
 import { createOfflineEventDecoder, openOfflineEventSource } from '../sources/offline-event-source.js';
 import { sourceStateCounters, type SourceStateCounters } from '../stages/source-states.js';
@@ -46,8 +49,14 @@ export interface FeaturesRunOptions {
   idleMs?: number;
   /** Score flows with this model (directory or registry version); its confident verdicts teach feature 83. */
   model?: string;
-  /** Feature lines: a file, or '-' for stdout. */
-  out: string;
+  /** TF.js backend for the model (default auto). */
+  backend?: 'auto' | 'node' | 'wasm' | 'cpu';
+  /** Feature lines: a file, '-' for stdout, or null for none. */
+  out: string | null;
+  /** With `model`, its verdicts (JSON lines): a file, or '-' for stdout. */
+  verdicts?: string;
+  /** Sees every batch once it is durable (e.g. a detect summary). */
+  onBatch?: (batch: EventBatch) => void;
   dlq: string | null;
   asnTable?: string;
   torDir?: string;
@@ -110,7 +119,8 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
   const state = o.state ? openStateStore(o.state, { ...(o.keyPrefix !== undefined && { keyPrefix: o.keyPrefix }) }) : null;
   const counters = sourceStateCounters();
   const deadLetters = createDlqWriter(o.dlq);
-  const vectors = createFeatureLineSink(o.out);
+  const vectors = o.out === null ? undefined : createFeatureLineSink(o.out);
+  const verdicts = o.verdicts === undefined ? undefined : createVerdictSink(o.verdicts);
   let records = 0;
   let events = 0;
   let sources = 0;
@@ -125,7 +135,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     const instance = globalEntity(o.instance ?? 'default');
     let classifier: FlowClassifier | null = null;
     if (o.model !== undefined) {
-      await initBackend('auto');
+      await initBackend(o.backend ?? 'auto');
       classifier = await loadFlowClassifier(resolveModelDir(o.model));
       classifier.warmUp();
       log.info({ model: classifier.version }, 'scoring flows');
@@ -135,10 +145,12 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       const [checkpoint] = await state.store.load([instance]);
       if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states[0] as GlobalCheckpoint);
     }
+    if (verdicts && !scoring) throw new ConfigError('a verdict output needs a model (--model)');
     const topologyOptions = {
       deadLetters,
       pipeline,
-      vectors,
+      ...(vectors && { vectors }),
+      ...(verdicts && { verdicts }),
       batch: { maxSize: o.batchSize, maxWaitMs: o.batchWaitMs },
       counters,
       ...(o.idleMs !== undefined && { idleMs: o.idleMs }),
@@ -160,6 +172,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
             tap((batch) => {
               records += batch.size;
               events += batch.accepted.length;
+              o.onBatch?.(batch);
             }),
             defaultIfEmpty(null),
           ),
@@ -172,7 +185,8 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     sources = pipeline.sourceCount;
     scoring?.dispose();
   } finally {
-    await vectors.close();
+    await vectors?.close();
+    await verdicts?.close();
     await deadLetters.close();
     await state?.close();
     await offline?.close();

@@ -1,6 +1,20 @@
 import { THREAT_CLASSES, classOfLabel, type ThreatClass } from '../events/threat-classes.js';
 import { LatencyRecorder } from '../telemetry/latency.js';
-import type { FlowBatch } from './flow-batch.js';
+import type { Verdict } from '../events/verdict.js';
+
+/** What the summary reads of a batch of either topology (FlowBatch, EventBatch). */
+export interface ObservedBatch {
+  size: number;
+  bad: readonly unknown[];
+  accepted: readonly { event: object }[];
+  verdicts?: readonly (Verdict | undefined)[];
+}
+
+/** A flow's label; security events carry none. */
+const labelOf = (event: object): string | undefined => {
+  const label = (event as { label?: unknown }).label;
+  return typeof label === 'string' ? label : undefined;
+};
 
 export interface DetectReport {
   records: number;
@@ -28,16 +42,19 @@ export class DetectSummary {
   private readonly versions = new Set<string>();
   readonly latency = new LatencyRecorder();
 
-  observe(batch: FlowBatch): void {
+  /** A batch of either topology: verdicts[i] is accepted[i]'s, undefined where it was not scored. */
+  observe(batch: ObservedBatch): void {
     this.records += batch.size;
     this.bad += batch.bad.length;
     const verdicts = batch.verdicts ?? [];
-    this.events += verdicts.length;
     verdicts.forEach((v, i) => {
+      if (v === undefined) return;
+      this.events += 1;
       this.perClass[v.class] += 1;
       this.versions.add(v.modelVersion);
       this.latency.recordMs(v.latencyMs);
-      const label = batch.accepted[i]?.event.label;
+      const event = batch.accepted[i]?.event;
+      const label = event && labelOf(event);
       const truth = label ? classOfLabel(label) : undefined;
       if (truth) {
         this.labelled += 1;

@@ -12,10 +12,11 @@ export function vectorize(batch: FlowBatch): FlowBatch {
 
 /**
  * The models a topology scoring vectorize's output can serve: feature version 1 only. A
- * version-2 model needs each source's state (features 80-100), which the features topology keeps.
+ * version-2 model needs each source's state (features 80-100), which the features topology
+ * keeps: `vigil detect` runs such a model through it; `vigil serve` does not (yet).
  */
 export const VECTORIZED_MODELS: LoadFlowClassifierOptions = Object.freeze({
   featureVersions: [1],
-  scoredBy: 'vigil detect and vigil serve give',
-  instead: 'score it with `vigil features --model`, which keeps each source\'s state',
+  scoredBy: 'vigil serve (the detect topology) gives',
+  instead: 'score it with `vigil detect` or `vigil features --model`, which keep each source\'s state',
 });

@@ -1,9 +1,13 @@
+import type { Verdict } from '../events/verdict.js';
 import type { VerdictSink } from '../sinks/verdict-jsonl.js';
-import type { FlowBatch } from './flow-batch.js';
 
-export function writeVerdicts(sink: VerdictSink): (batch: FlowBatch) => Promise<FlowBatch> {
+/**
+ * Writes a batch's verdicts; resolves once the sink has taken them. An event without one
+ * (the features topology scores flows, not security events) writes nothing.
+ */
+export function writeVerdicts<B extends { verdicts?: readonly (Verdict | undefined)[] }>(sink: VerdictSink): (batch: B) => Promise<B> {
   return async (batch) => {
-    await sink.write(batch.verdicts ?? []);
+    await sink.write((batch.verdicts ?? []).filter((v): v is Verdict => v !== undefined));
     return batch;
   };
 }

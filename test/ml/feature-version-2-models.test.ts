@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SAMPLE } from '../../src/cli/commands/detect.js';
 import { runFeatures } from '../../src/cli/run-features.js';
+import { startServe } from '../../src/cli/run-serve.js';
+import { parseServeSettings } from '../../src/config/serve-settings.js';
 import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
 import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
 import { ModelError } from '../../src/errors/vigil-error.js';
@@ -23,8 +25,8 @@ import { tempRegistry } from '../registry/temp-registry.js';
 
 /**
  * A model trained on feature-version-2 rows: the rows `vigil train` and `vigil evaluate` build
- * must be the vectors `vigil features` serves, and the topologies that compute v1 vectors must
- * refuse the model instead of scoring it on the wrong inputs.
+ * must be the vectors `vigil features` and `vigil detect` serve it, and `vigil serve`, whose
+ * topology computes v1 vectors, must refuse the model instead of scoring it on the wrong inputs.
  */
 const run = promisify(execFile);
 const VIGIL = join(PACKAGE_ROOT, 'bin', 'vigil.js');
@@ -116,9 +118,21 @@ describe('vigil train --feature-version 2', () => {
     rmSync(registry, { recursive: true, force: true });
   });
 
-  it('is refused by vigil detect and vigil serve, which compute flow-v1 vectors', async () => {
+  it('is scored by vigil detect through the feature pipeline: its verdicts are the model on those rows', async () => {
+    const out = join(root, 'verdicts.jsonl');
+    const { stdout } = await run(process.execPath, [VIGIL, 'detect', '--data', DEMO_SAMPLE, '--model', modelDir, '--out', out, '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
+    expect(stdout).toMatch(/model fv2 .*\n.*records 2926 {2}events scored 2926 {2}dead-lettered 0/);
+    const verdicts = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { class: string; featureVersion: number; modelVersion: string });
+    const classifier = await loadFlowClassifier(modelDir);
+    const expected = classifier.predictBatch(v2.x, v2.rows).predicted;
+    classifier.dispose();
+    expect(verdicts.map((v) => [v.class, v.featureVersion, v.modelVersion])).toEqual(Array.from(expected, (c) => [THREAT_CLASSES[c], 2, 'fv2']));
+  });
+
+  it('is refused by vigil serve, whose detect topology computes flow-v1 vectors, before it touches Kafka', async () => {
     await expect(loadFlowClassifier(modelDir, VECTORIZED_MODELS)).rejects.toThrow(ModelError);
-    const detect = run(process.execPath, [VIGIL, 'detect', '--data', DEMO_SAMPLE, '--model', modelDir, '--out', join(root, 'verdicts.jsonl'), '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
-    await expect(detect).rejects.toMatchObject({ stderr: expect.stringMatching(/takes feature version 2 \(security-v2\) vectors; vigil detect and vigil serve give feature version 1 \(flow-v1\): score it with `vigil features --model`/) });
+    // No broker listens on port 1: the refusal must come first.
+    const serve = startServe(parseServeSettings({ model: modelDir, brokers: ['127.0.0.1:1'], inputTopics: ['flows'], backend: 'wasm' }));
+    await expect(serve).rejects.toThrow(/takes feature version 2 \(security-v2\) vectors; vigil serve \(the detect topology\) gives feature version 1 \(flow-v1\): score it with `vigil detect` or `vigil features --model`/);
   });
 });
