@@ -1,9 +1,10 @@
 /**
  * bench/detect: throughput and per-event latency of the detect topology on the embedded
  * default (committed sample, shipped model, no services), verdicts discarded so the figure
- * is the engine's, not the terminal's.
+ * is the engine's, not the terminal's. `--model` measures another model; one of feature
+ * version 2 runs through the feature pipeline (see runDetect), so the figure includes it.
  *
- *   npm run bench:detect [-- --rounds 3 --batch-size 256 --backend wasm]
+ *   npm run bench:detect [-- --rounds 3 --batch-size 256 --backend wasm --model DIR|VERSION]
  */
 import { parseArgs } from 'node:util';
 import { runDetect } from '../src/cli/run-detect.js';
@@ -16,11 +17,12 @@ const { values } = parseArgs({
     'batch-wait-ms': { type: 'string', default: '20' },
     backend: { type: 'string', default: 'auto' },
     data: { type: 'string', default: DEMO_SAMPLE },
+    model: { type: 'string' },
   },
 });
 
 const rounds = Number(values.rounds);
-console.log(`bench/detect: ${values.data}, batch ${values['batch-size']}, ${rounds} rounds (first is warm-up)`);
+console.log(`bench/detect: ${values.data}, model ${values.model ?? 'CURRENT'}, batch ${values['batch-size']}, ${rounds} rounds (first is warm-up)`);
 console.log('round  events  events/s   p50 ms   p99 ms   max ms  heap MB');
 for (let round = 0; round <= rounds; round++) {
   const r = await runDetect({
@@ -30,6 +32,7 @@ for (let round = 0; round <= rounds; round++) {
     batchSize: Number(values['batch-size']),
     batchWaitMs: Number(values['batch-wait-ms']),
     backend: values.backend as 'auto',
+    ...(values.model !== undefined && { model: values.model }),
   });
   const heap = process.memoryUsage().heapUsed / 2 ** 20;
   console.log(
