@@ -1,8 +1,8 @@
 /**
  * The part of a retrain that turns rows into a saved model, behind a small interface so the
  * retrainer does not care what kind of model it is: the flow MLP (MlpCandidateTrainer) or the
- * Phase 2 ensemble (EnsembleCandidateTrainer). The retrainer hands over raw, sanitized flow rows (79 features,
- * NaN = missing) and a directory; the trainer saves there a model the registry can load
+ * Phase 2 ensemble (EnsembleCandidateTrainer). The retrainer hands over raw, sanitized rows of
+ * one feature version (v1: 79 flow features, NaN = missing; v2: 100 finite values) and a directory; the trainer saves there a model the registry can load
  * (manifest.json naming `version`), and the retrainer judges it on the hold-out.
  */
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ export interface CandidateTarget {
   /** The registry directory; the model goes to `<modelsDir>/<version>`. */
   modelsDir: string;
   version: string;
+  /** The feature version of the rows, recorded in the manifest (default 1). */
+  featureVersion?: number;
   /** Same set + same seed: same model. */
   seed: number;
   /** Recorded in the manifest beside the trainer's own settings (why and on what it trained). */
@@ -65,6 +67,7 @@ export class MlpCandidateTrainer implements CandidateTrainer {
         model: result.model,
         transform: result.transform,
         version: target.version,
+        ...(target.featureVersion !== undefined && { featureVersion: target.featureVersion }),
         trainingConfig: { ...result.config, trainer: this.name, classCounts, ...target.provenance },
         metrics: { bestEpoch: result.bestEpoch, validation: result.history[result.bestEpoch - 1], history: result.history },
       });
@@ -94,6 +97,7 @@ export class EnsembleCandidateTrainer implements CandidateTrainer {
         nets: result.nets,
         transform: result.transform,
         settings: result.settings,
+        ...(target.featureVersion !== undefined && { featureVersion: target.featureVersion }),
         version: target.version,
         trainingConfig: { ...result.config, trainer: this.name, classCounts: classCountsOf(set.train), ...target.provenance },
         metrics: result.metrics,

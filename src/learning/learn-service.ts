@@ -62,6 +62,7 @@ export async function startLearn(s: LearnSettings, deps: LearnDeps = {}): Promis
     rule: { minMacroF1Gain: s.minF1Gain, maxRecallDrop: s.maxRecallDrop },
     seed: s.seed,
     minClassRows: s.minClassRows,
+    featureVersion: s.featureVersion,
   });
   const scheduler = new RetrainScheduler({
     redisUrl: s.redisUrl,

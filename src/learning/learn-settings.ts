@@ -4,6 +4,7 @@
  * config/serve-settings.ts. Every problem names the flag and the variable to change.
  */
 import { z } from 'zod';
+import { featureLayouts } from '../features/registry.js';
 import { ConfigError } from '../errors/vigil-error.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../inference/backend.js';
 import { TopicNameSchema } from '../kafka/settings.js';
@@ -35,6 +36,8 @@ export const LEARN_DEFAULTS = {
   checkEveryMs: RETRAIN_SCHEDULER_DEFAULTS.checkEveryMs,
   /** mlp: fast; ensemble: the Phase 2 model the shipped default is (a few minutes a retrain). */
   trainer: 'mlp' as CandidateTrainerName,
+  /** 1: candidates detect and serve can score; 2: served by detect and features only (README). */
+  featureVersion: RETRAINER_DEFAULTS.featureVersion,
   seed: RETRAINER_DEFAULTS.seed,
   minClassRows: RETRAINER_DEFAULTS.minClassRows,
   maxEpochs: DEFAULT_TRAIN_OPTIONS.maxEpochs,
@@ -63,6 +66,7 @@ export const LEARN_SETTING_SOURCES: Record<string, SettingSource> = {
   overrideThreshold: { flag: '--override-threshold', env: 'VIGIL_RETRAIN_OVERRIDE_THRESHOLD', number: true },
   checkEveryMs: { flag: '--check-every-ms', env: 'VIGIL_RETRAIN_CHECK_MS', number: true },
   trainer: { flag: '--trainer', env: 'VIGIL_RETRAIN_TRAINER' },
+  featureVersion: { flag: '--feature-version', env: 'VIGIL_RETRAIN_FEATURE_VERSION', number: true },
   seed: { flag: '--seed', number: true },
   minClassRows: { flag: '--min-class-rows', env: 'VIGIL_RETRAIN_MIN_CLASS_ROWS', number: true },
   maxEpochs: { flag: '--max-epochs', number: true },
@@ -99,6 +103,11 @@ export const LearnSettingsSchema = z
     overrideThreshold: z.number().min(0).max(1).default(d.overrideThreshold),
     checkEveryMs: positiveInt.default(d.checkEveryMs),
     trainer: z.enum(CANDIDATE_TRAINERS, { error: `use ${CANDIDATE_TRAINERS.join(' or ')}` }).default(d.trainer),
+    featureVersion: z
+      .number()
+      .int()
+      .refine((v) => featureLayouts().some((l) => l.version === v), { error: `use one of ${featureLayouts().map((l) => l.version).join(', ')}` })
+      .default(d.featureVersion),
     seed: z.number().int().min(0).default(d.seed),
     minClassRows: z.number().int().min(0).default(d.minClassRows),
     maxEpochs: positiveInt.default(d.maxEpochs),

@@ -29,8 +29,8 @@ import { join } from 'node:path';
 import { loadLabeledFlows, type LabeledFlows } from '../datasets/labeled-flows.js';
 import { ConfigError, VigilError } from '../errors/vigil-error.js';
 import type { EvaluationReport } from '../evaluation/metrics.js';
-import { FLOW_FEATURE_COUNT } from '../features/flow-features.js';
-import { FEATURE_VERSION } from '../inference/model-store.js';
+import { featureLayout } from '../features/registry.js';
+import { FEATURE_VERSION, readManifest } from '../inference/model-store.js';
 import { ModelRegistry, type PromotionResult } from '../registry/model-registry.js';
 import { readPointer } from '../registry/pointers.js';
 import type { PromotionRuleOptions } from '../registry/promotion-rule.js';
@@ -67,6 +67,11 @@ export interface RetrainerOptions {
   minClassRows?: number;
   /** Candidate versions are `<prefix><UTC start time>`. */
   versionPrefix?: string;
+  /**
+   * The feature version candidates are trained on (default 1): base rows are built in it,
+   * samples projected to it. Each model is judged on the hold-out's rows of its own version.
+   */
+  featureVersion?: number;
 }
 
 export const RETRAINER_DEFAULTS = Object.freeze({
@@ -80,6 +85,7 @@ export const RETRAINER_DEFAULTS = Object.freeze({
    */
   minClassRows: 0,
   versionPrefix: 'r',
+  featureVersion: FEATURE_VERSION,
 });
 
 /** What one retrain did, as the history row records it, plus the registry's answer. */
@@ -100,7 +106,8 @@ export class Retrainer {
   readonly #o: Required<Omit<RetrainerOptions, 'rule'>> & Pick<RetrainerOptions, 'rule'>;
   readonly #registry: ModelRegistry;
   #base: Promise<{ flows: LabeledFlows; hash: TrainingDataHash }> | undefined;
-  #holdout: Promise<LabeledFlows> | undefined;
+  /** The hold-out's rows, by feature version: a candidate and its parent may differ. */
+  readonly #holdouts = new Map<number, Promise<LabeledFlows>>();
 
   constructor(options: RetrainerOptions) {
     if (options.baseData.length === 0) throw new ConfigError('Retrainer: baseData names no file (the CICIDS2017 train split, from `vigil split`)');
@@ -114,7 +121,10 @@ export class Retrainer {
       validationShare: options.validationShare ?? d.validationShare,
       minClassRows: options.minClassRows ?? d.minClassRows,
       versionPrefix: options.versionPrefix ?? d.versionPrefix,
+      featureVersion: options.featureVersion ?? d.featureVersion,
     };
+    // A version this build cannot compute rows for fails here, not at the first retrain.
+    featureLayout(this.#o.featureVersion);
     const share = this.#o.validationShare;
     if (!(share > 0 && share < 1)) throw new ConfigError(`Retrainer: validationShare must be in (0, 1), got ${share}`);
     if (!Number.isSafeInteger(this.#o.minClassRows) || this.#o.minClassRows < 0) throw new ConfigError(`Retrainer: minClassRows must be an integer >= 0, got ${this.#o.minClassRows}`);
@@ -130,8 +140,8 @@ export class Retrainer {
     const startedAtMs = job.startedAtMs;
     const o = this.#o;
     const parent = readPointer(o.modelsDir, 'current') ?? null;
-    const [base, holdout] = await Promise.all([this.#loadBase(), this.#loadHoldout()]);
-    const samples = await collectedRows(o.store, { toMs: startedAtMs + 1 }, FEATURE_VERSION, FLOW_FEATURE_COUNT);
+    const [base, holdout] = await Promise.all([this.#loadBase(), this.#loadHoldout(o.featureVersion)]);
+    const samples = await collectedRows(o.store, { toMs: startedAtMs + 1 }, o.featureVersion, featureLayout(o.featureVersion).dims);
     const { train: baseTrain, validation } = splitBase(base.flows, o.validationShare);
     const balanced = balanceRawRows(concatRows(baseTrain, samples), { minClassRows: o.minClassRows, seed: o.seed });
     const version = this.#newVersion(startedAtMs);
@@ -139,11 +149,11 @@ export class Retrainer {
 
     const candidate = await o.trainer.train(
       { train: balanced.rows, validation },
-      { modelsDir: o.modelsDir, version, seed: o.seed, provenance: { retrain: { job: job.id, reasons: job.data.reasons, baseData: o.baseData, samples: samples.y.length, synthetic: balanced.generated } } },
+      { modelsDir: o.modelsDir, version, featureVersion: o.featureVersion, seed: o.seed, provenance: { retrain: { job: job.id, reasons: job.data.reasons, baseData: o.baseData, samples: samples.y.length, synthetic: balanced.generated } } },
     );
     const candidateReport = await o.scoreHoldout(candidate.dir, holdout);
     this.#registry.record(candidate.version, { parent, trainingData: base.hash, holdout: candidateReport });
-    const parentReport = parent === null ? null : await this.#measureParent(parent, holdout);
+    const parentReport = parent === null ? null : await this.#measureParent(parent);
     const promotion = await this.#registry.promote(candidate.version);
 
     const run = retrainRunOf({
@@ -170,13 +180,15 @@ export class Retrainer {
   /**
    * The current model on this hold-out, recorded in its registry record: the rule compares
    * the record's reports, and one measured on other rows would not be a fair comparison.
-   * A parent that does not load is left unmeasured; the rule then refuses to compare.
+   * A parent that does not load is left unmeasured; the rule then refuses to compare. It is
+   * scored on the hold-out's rows of its own feature version: the same flows as the candidate's.
    */
-  async #measureParent(parent: string, holdout: LabeledFlows): Promise<EvaluationReport | null> {
+  async #measureParent(parent: string): Promise<EvaluationReport | null> {
     const dir = join(this.#o.modelsDir, parent);
     if (!existsSync(join(dir, 'manifest.json'))) return null;
     try {
-      const report = await this.#o.scoreHoldout(dir, holdout);
+      const { featureVersion } = await readManifest(dir);
+      const report = await this.#o.scoreHoldout(dir, await this.#loadHoldout(featureVersion));
       this.#registry.record(parent, { holdout: report });
       return report;
     } catch (error) {
@@ -195,7 +207,7 @@ export class Retrainer {
 
   #loadBase(): Promise<{ flows: LabeledFlows; hash: TrainingDataHash }> {
     this.#base ??= (async () => {
-      const flows = await loadLabeledFlows(this.#o.baseData);
+      const flows = await loadLabeledFlows(this.#o.baseData, undefined, { featureVersion: this.#o.featureVersion });
       if (flows.rows === 0) throw new RetrainError(`Retrainer: the base data ${this.#o.baseData.join(', ')} holds no labelled rows`);
       return { flows, hash: await hashTrainingData(this.#o.baseData) };
     })();
@@ -204,12 +216,17 @@ export class Retrainer {
     return this.#base;
   }
 
-  #loadHoldout(): Promise<LabeledFlows> {
-    this.#holdout ??= loadLabeledFlows(this.#o.holdoutData).then((flows) => {
-      if (flows.rows === 0) throw new RetrainError(`Retrainer: the hold-out ${this.#o.holdoutData.join(', ')} holds no labelled rows`);
-      return flows;
-    });
-    this.#holdout.catch(() => (this.#holdout = undefined));
-    return this.#holdout;
+  #loadHoldout(featureVersion: number): Promise<LabeledFlows> {
+    let holdout = this.#holdouts.get(featureVersion);
+    if (!holdout) {
+      holdout = loadLabeledFlows(this.#o.holdoutData, undefined, { featureVersion }).then((flows) => {
+        if (flows.rows === 0) throw new RetrainError(`Retrainer: the hold-out ${this.#o.holdoutData.join(', ')} holds no labelled rows`);
+        return flows;
+      });
+      this.#holdouts.set(featureVersion, holdout);
+      // A failed load is not cached: the next retrain reads the files again.
+      holdout.catch(() => this.#holdouts.delete(featureVersion));
+    }
+    return holdout;
   }
 }

@@ -192,6 +192,32 @@ describe('Retrainer', () => {
     }
   }, 180_000);
 
+  it('trains on feature-version-2 rows when asked, and judges the v1 parent on the same hold-out flows in v1', async () => {
+    const modelsDir = await weakRegistry(base, 200);
+    cleanup.push(dirname(modelsDir));
+    const store = await sqliteStore('feature-version-2');
+    try {
+      await store.insertTrainingSamples(samples);
+      const trainer = new MlpCandidateTrainer({ maxEpochs: 4, patience: 2 });
+      const retrainer = new Retrainer({ modelsDir, baseData: [data.base], holdoutData: [data.holdout], store, trainer, seed: 3, featureVersion: 2 });
+      const { run, unprojectable } = await retrainer.run(job('retrain-v2', Date.parse('2026-12-03T10:00:00Z')));
+      const registry = new ModelRegistry({ modelsDir });
+      const candidate = registry.show(run.candidateVersion);
+      expect([candidate.manifest.featureVersion, candidate.manifest.featureLayout, candidate.manifest.dims]).toEqual([2, 'security-v2', 100]);
+      // The samples were scored as v2 vectors: taken as they are, none left out.
+      expect(run.sampleRows).toBe(samples.length);
+      expect(unprojectable).toEqual({});
+      // The parent (feature version 1) was measured, on v1 rows of the same flows, so the rule could compare.
+      const parent = registry.show('weak');
+      expect(parent.manifest.featureVersion).toBe(1);
+      expect(parent.holdout!.rows).toBe(candidate.holdout!.rows);
+      expect(run.parentMacroF1).toBe(parent.holdout!.macroF1);
+      expect(() => new Retrainer({ modelsDir, baseData: [data.base], holdoutData: [data.holdout], store, featureVersion: 9 })).toThrow(/unknown feature version 9/);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
   it('says so when no retrain has run', () => {
     expect(formatRetrainHistory([])).toBe('retrain history: no retrain has run yet');
   });
