@@ -68,6 +68,11 @@ export interface FeaturesTopologyOptions {
   models?: ModelProvider;
   /** Least top probability of a verdict that teaches feature 83 (default 0.9). */
   minLearnConfidence?: number;
+  /**
+   * How a batch whose outputs are written is acknowledged; by default source.markDurable. A
+   * transactional output commits the batch here (see stages/commit-transaction.ts).
+   */
+  acknowledge?: (batch: EventBatch) => Promise<void>;
 }
 
 export const MIN_LEARN_CONFIDENCE_DEFAULT = 0.9;
@@ -79,6 +84,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
   const store = o.stateStore;
   const models = o.models;
   const counters = o.counters ?? sourceStateCounters();
+  const settle = o.acknowledge;
   if (o.verdicts && !models) throw new ConfigError('features topology: a verdict sink needs a model to score the flows');
   if (models && o.batch.maxSize > o.pipeline.outcomeLag) {
     // A verdict must be known before its outcome falls due, or replays would learn at other steps.
@@ -101,7 +107,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         map(evictIdleSources(o.pipeline, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs, counters)),
         concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),
         concatMap(o.verdicts ? writeVerdicts<EventBatch>(o.verdicts) : passThrough),
-        tap<EventBatch>(acknowledge(o.source)),
+        settle ? concatMap(async (batch: EventBatch) => (await settle(batch), batch)) : tap<EventBatch>(acknowledge(o.source)),
       ),
   );
 }

@@ -1,6 +1,8 @@
 /**
  * serve: the detect topology between Kafka topics, as a long-running member of a consumer
- * group. Wiring only: the stages are the detect topology's, the adapters are src/kafka's.
+ * group. Wiring only: the stages are the topologies', the adapters are src/kafka's. A model of
+ * feature version 2 (or --feature-pipeline) runs the features topology instead, with the same
+ * sinks and delivery (serve-pipeline.ts); it can then serve and swap models of either version.
  *
  * Lifecycle:
  *   1. load the model (once; verdicts carry its version), ensure the topics exist;
@@ -20,17 +22,24 @@
  *     committed by the consumer; a crash between the two repeats verdicts.
  * Per-IP state (baseline_features, in Redis with --redis, else in memory) is folded before the
  * batch commits, one update per record with its (partition, offset): a redelivered record is
- * skipped, so state is effectively-once in both modes.
+ * skipped, so state is effectively-once in both modes. On the features topology the per-source
+ * feature states (Redis with --redis) are saved before the batch commits but carry no offsets:
+ * a batch redelivered after a crash is stepped again (at-least-once state), and the global
+ * graph state is each process's own, rebuilt from its stream after a restart.
  */
 import { hostname } from 'node:os';
-import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
+import { defaultIfEmpty, lastValueFrom, tap, type Observable } from 'rxjs';
 import type { Kafka } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { BASELINE_FAMILY } from '../aggregate/baseline-features.js';
 import { detectTopology } from '../../topologies/detect.js';
+import { featuresTopology } from '../../topologies/features.js';
+import { openServePipeline, servesThroughPipeline, type ServePipeline } from './serve-pipeline.js';
+import type { EventBatch } from '../stages/event-batch.js';
+import type { SourceStateCounters } from '../stages/source-states.js';
 import { inputFormat, verdictFormat, type ServeSettings } from '../config/serve-settings.js';
 import { initBackend } from '../inference/backend.js';
-import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
+import { loadFlowClassifier, type LoadFlowClassifierOptions } from '../ensemble/load-flow-classifier.js';
 import { VECTORIZED_MODELS } from '../stages/vectorize.js';
 import { ensureTopics, type EnsureTopicsReport } from '../kafka/admin.js';
 import { createKafka } from '../kafka/client.js';
@@ -79,6 +88,8 @@ export interface ServeStateReport {
   /** Updates folded in, and updates skipped as already applied (redelivered records). */
   applied: number;
   skipped: number;
+  /** On the features topology: what the per-source feature states did (restored, saved, evicted...). */
+  sources?: SourceStateCounters;
 }
 
 export interface ServeResult extends DetectReport {
@@ -132,9 +143,9 @@ const MODEL_POLL_MS = 5_000;
  * micro-batches so a promotion or rollback reaches a running engine without a restart; a
  * version that fails to load is logged and the engine keeps the one it has.
  */
-async function openModels(spec: string | undefined, modelsDir: string | undefined): Promise<ModelProvider & { close(): void }> {
-  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS, accept: VECTORIZED_MODELS, ...(modelsDir !== undefined && { modelsDir }) });
-  const classifier = await loadFlowClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }), VECTORIZED_MODELS);
+async function openModels(spec: string | undefined, modelsDir: string | undefined, accept: LoadFlowClassifierOptions): Promise<ModelProvider & { close(): void }> {
+  if (!spec) return RegistryModelProvider.open({ pollIntervalMs: MODEL_POLL_MS, accept, ...(modelsDir !== undefined && { modelsDir }) });
+  const classifier = await loadFlowClassifier(resolveModelDir(spec, modelsDir === undefined ? {} : { modelsDir }), accept);
   classifier.warmUp();
   return { current: () => classifier, close: () => classifier.dispose() };
 }
@@ -167,8 +178,10 @@ async function openStateStore(s: ServeSettings): Promise<{ store: OnlineStore; k
 /** Starts serving; resolves once the group is joined and the topology runs. */
 export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promise<ServeHandle> {
   const backend = await initBackend(s.backend);
-  const models = await openModels(s.model, s.modelsDir);
-  log.info({ model: models.current().version, backend, followsRegistry: !s.model }, 'model loaded');
+  const throughPipeline = await servesThroughPipeline(s);
+  // The detect topology gives flow-v1 vectors only; the features topology projects its v2 ones to any model's version.
+  const models = await openModels(s.model, s.modelsDir, throughPipeline ? {} : VECTORIZED_MODELS);
+  log.info({ model: models.current().version, backend, followsRegistry: !s.model, topology: throughPipeline ? 'features' : 'detect' }, 'model loaded');
 
   const kafka = deps.kafka ?? createKafka({ brokers: s.brokers, clientId: `vigil-serve-${process.pid}` });
   const topics = await ensureTopics(kafka, [
@@ -182,15 +195,23 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   let deadLetters: DeadLetterSink & { counts(): Record<string, number> };
   let source: KafkaSource;
   let decoder: Decoder<FlowEvent>;
-  let acknowledge: ((batch: FlowBatch) => Promise<void>) | undefined;
+  let acknowledge: ReturnType<typeof commitTransaction> | undefined;
   let transactions: (() => NonNullable<ServeResult['transactions']>) | undefined;
   let output: TransactionalOutput | undefined;
-  let state: Awaited<ReturnType<typeof openStateStore>>;
+  let state: Awaited<ReturnType<typeof openStateStore>> | undefined;
+  let servePipeline: ServePipeline | undefined;
   let offline: OfflineStore | undefined;
   const exactlyOnce = s.delivery === 'exactly-once';
   try {
-    state = await openStateStore(s);
-    opened.push({ what: 'state store', close: () => state.close() });
+    if (throughPipeline) {
+      const p = await openServePipeline(s);
+      servePipeline = p;
+      opened.push({ what: 'feature state store', close: () => p.close() });
+    } else {
+      const st = await openStateStore(s);
+      state = st;
+      opened.push({ what: 'state store', close: () => st.close() });
+    }
     if (s.offlineStore !== undefined) {
       const store = await openMigratedOfflineStore(s.offlineStore);
       offline = store;
@@ -257,22 +278,23 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   };
   const timer = setInterval(() => deps.onProgress?.(progress()), s.summaryIntervalMs);
 
+  const common = { source, decoder, deadLetters, verdicts, models, batch: { maxSize: s.batchSize, maxWaitMs: s.batchWaitMs }, ...(offline && { offline }), ...(acknowledge && { acknowledge }) };
+  const batches$: Observable<FlowBatch | EventBatch> = servePipeline
+    ? featuresTopology({
+        ...common,
+        pipeline: servePipeline.pipeline,
+        counters: servePipeline.counters,
+        ...(servePipeline.stateStore && { stateStore: servePipeline.stateStore }),
+      })
+    : detectTopology({ ...common, ...(state && { state: state.store }) });
   const completion = lastValueFrom(
-    detectTopology({
-      source,
-      decoder,
-      deadLetters,
-      verdicts,
-      models,
-      batch: { maxSize: s.batchSize, maxWaitMs: s.batchWaitMs },
-      state: state.store,
-      ...(offline && { offline }),
-      acknowledge,
-    }).pipe(
+    batches$.pipe(
       tap((batch) => {
         summary.observe(batch);
-        stateCounts.applied += batch.state?.applied ?? 0;
-        stateCounts.skipped += batch.state?.skipped ?? 0;
+        if ('state' in batch) {
+          stateCounts.applied += batch.state?.applied ?? 0;
+          stateCounts.skipped += batch.state?.skipped ?? 0;
+        }
       }),
       defaultIfEmpty(null),
     ),
@@ -316,7 +338,12 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       groupId: s.groupId,
       delivery: s.delivery,
       ...(transactions ? { transactions: transactions() } : {}),
-      state: { store: state.kind, keyPrefix: s.keyPrefix, ...stateCounts },
+      state: {
+        store: state?.kind ?? (s.redis ? 'redis' : 'memory'),
+        keyPrefix: s.keyPrefix,
+        ...stateCounts,
+        ...(servePipeline && { sources: { ...servePipeline.counters } }),
+      },
       deadLetterReasons: deadLetters.counts(),
       topics,
       stop: stopReport,
@@ -350,7 +377,9 @@ export function formatServeResult(r: ServeResult): string {
   return [
     `model ${r.model} (backend ${r.backend})  group ${r.groupId}  delivery ${r.delivery}` +
       (r.transactions ? ` (transactional id ${r.transactions.transactionalId}: ${r.transactions.commits} committed, ${r.transactions.discards} stale batch(es) dropped)` : ''),
-    `state (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.applied} update(s) applied, ${r.state.skipped} skipped as already applied`,
+    r.state.sources
+      ? `feature states (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.sources.restored} source(s) restored, ${r.state.sources.fresh} new, ${r.state.sources.saved} snapshot(s) saved`
+      : `state (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.applied} update(s) applied, ${r.state.skipped} skipped as already applied`,
     `records ${r.records}  events scored ${r.events}  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
     `throughput ${r.eventsPerSecond.toFixed(0)} events/s over ${r.seconds.toFixed(2)} s`,
     `latency per event p50 ${r.latencyMs.p50.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms  max ${r.latencyMs.max.toFixed(2)} ms`,

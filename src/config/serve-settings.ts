@@ -85,6 +85,7 @@ export const SERVE_SETTING_SOURCES: Record<string, SettingSource> = {
   keyPrefix: { flag: '--key-prefix', env: 'VIGIL_KEY_PREFIX' },
   modelsDir: { flag: '--models-dir', env: 'VIGIL_MODELS_DIR' },
   offlineStore: { flag: '--offline-store', env: 'VIGIL_OFFLINE_STORE' },
+  featurePipeline: { flag: '--feature-pipeline' },
 };
 
 const brokerAddress = z.string().regex(/^[^\s:/,]+:\d{1,5}$/, { error: 'write each broker as host:port, e.g. 127.0.0.1:9092' });
@@ -120,6 +121,8 @@ export const ServeSettingsSchema = z
     modelsDir: z.string().min(1).optional(),
     /** Where each scored vector and its verdict are recorded (ClickHouse URL or SQLite path); none: not recorded. */
     offlineStore: z.string().min(1).optional(),
+    /** Run the features topology (any model version) even when the first model takes flow-v1 vectors. */
+    featurePipeline: z.boolean().default(false),
   })
   .refine((s) => new Set(s.inputTopics).size === s.inputTopics.length, { path: ['inputTopics'], error: 'list each input topic once' })
   // Writing verdicts or dead letters back to an input topic would feed the detector its own output.

@@ -13,10 +13,11 @@ export function vectorize(batch: FlowBatch): FlowBatch {
 /**
  * The models a topology scoring vectorize's output can serve: feature version 1 only. A
  * version-2 model needs each source's state (features 80-100), which the features topology
- * keeps: `vigil detect` runs such a model through it; `vigil serve` does not (yet).
+ * keeps: `vigil detect` and `vigil serve` run such a model through it (a serve decides at
+ * start, so one that started on the detect topology refuses a later CURRENT of version 2).
  */
 export const VECTORIZED_MODELS: LoadFlowClassifierOptions = Object.freeze({
   featureVersions: [1],
-  scoredBy: 'vigil serve (the detect topology) gives',
-  instead: 'score it with `vigil detect` or `vigil features --model`, which keep each source\'s state',
+  scoredBy: 'vigil serve on the detect topology gives',
+  instead: 'serve it with --feature-pipeline, or restart serve (a serve whose first model takes version 2 runs the features topology)',
 });

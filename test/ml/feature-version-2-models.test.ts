@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SAMPLE } from '../../src/cli/commands/detect.js';
 import { runFeatures } from '../../src/cli/run-features.js';
-import { startServe } from '../../src/cli/run-serve.js';
+import { servesThroughPipeline } from '../../src/cli/serve-pipeline.js';
 import { parseServeSettings } from '../../src/config/serve-settings.js';
 import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
 import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
@@ -25,8 +25,9 @@ import { tempRegistry } from '../registry/temp-registry.js';
 
 /**
  * A model trained on feature-version-2 rows: the rows `vigil train` and `vigil evaluate` build
- * must be the vectors `vigil features` and `vigil detect` serve it, and `vigil serve`, whose
- * topology computes v1 vectors, must refuse the model instead of scoring it on the wrong inputs.
+ * must be the vectors `vigil features`, `vigil detect` and `vigil serve` serve it, and a serve
+ * on the detect topology (flow-v1 vectors) must refuse the model instead of scoring wrong inputs.
+ * (Served on Kafka: test/serve/serve-feature-pipeline.test.ts.)
  */
 const run = promisify(execFile);
 const VIGIL = join(PACKAGE_ROOT, 'bin', 'vigil.js');
@@ -102,7 +103,7 @@ describe('vigil train --feature-version 2', () => {
     });
   });
 
-  it('as CURRENT, is refused by a registry-following serve engine, which keeps its model; a provider that takes any version switches', async () => {
+  it('as CURRENT, is refused by a registry-following serve on the detect topology, which keeps its model; one on the features topology switches', async () => {
     const registry = tempRegistry();
     cpSync(modelDir, join(registry, 'fv2'), { recursive: true });
     const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -129,10 +130,13 @@ describe('vigil train --feature-version 2', () => {
     expect(verdicts.map((v) => [v.class, v.featureVersion, v.modelVersion])).toEqual(Array.from(expected, (c) => [THREAT_CLASSES[c], 2, 'fv2']));
   });
 
-  it('is refused by vigil serve, whose detect topology computes flow-v1 vectors, before it touches Kafka', async () => {
-    await expect(loadFlowClassifier(modelDir, VECTORIZED_MODELS)).rejects.toThrow(ModelError);
-    // No broker listens on port 1: the refusal must come first.
-    const serve = startServe(parseServeSettings({ model: modelDir, brokers: ['127.0.0.1:1'], inputTopics: ['flows'], backend: 'wasm' }));
-    await expect(serve).rejects.toThrow(/takes feature version 2 \(security-v2\) vectors; vigil serve \(the detect topology\) gives feature version 1 \(flow-v1\): score it with `vigil detect` or `vigil features --model`/);
+  it('makes vigil serve run the features topology; a serve on the detect topology refuses it by name', async () => {
+    const settings = (model: string, featurePipeline = false) => parseServeSettings({ model, featurePipeline });
+    expect(await servesThroughPipeline(settings(modelDir))).toBe(true);
+    expect(await servesThroughPipeline(settings('v1'))).toBe(false);
+    expect(await servesThroughPipeline(settings('v1', true))).toBe(true);
+    await expect(loadFlowClassifier(modelDir, VECTORIZED_MODELS)).rejects.toThrow(
+      /takes feature version 2 \(security-v2\) vectors; vigil serve on the detect topology gives feature version 1 \(flow-v1\): serve it with --feature-pipeline/,
+    );
   });
 });

@@ -30,6 +30,7 @@ interface ServeFlags {
   keyPrefix?: string;
   modelsDir?: string;
   offlineStore?: string;
+  featurePipeline?: boolean;
   json?: boolean;
 }
 
@@ -61,6 +62,7 @@ function settingsFromFlags(f: ServeFlags): Partial<ServeSettingsInput> {
     keyPrefix: f.keyPrefix,
     modelsDir: f.modelsDir,
     offlineStore: f.offlineStore,
+    featurePipeline: f.featurePipeline,
   };
 }
 
@@ -114,6 +116,7 @@ export function registerServe(program: Command): void {
     .option('--key-prefix <prefix>', `prefix of the state keys (env VIGIL_KEY_PREFIX; default ${d.keyPrefix})`)
     .option('--models-dir <dir>', 'the model registry followed when --model is not given (env VIGIL_MODELS_DIR; default models/)')
     .option('--offline-store <store>', 'record each scored vector and its verdict here, for the training collector: http://HOST:8123[/DB] (ClickHouse) or a SQLite file path (env VIGIL_OFFLINE_STORE; default: not recorded)')
+    .option('--feature-pipeline', 'score through the feature pipeline (per-source state, feature-version-2 vectors), so models of either feature version can be served and swapped in; the default when the model takes version 2')
     .option('--json', 'progress (stderr) and the final summary (stdout) as JSON lines')
     .action(serve);
 }
