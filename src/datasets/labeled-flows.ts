@@ -1,7 +1,8 @@
 import { classIndex, classOfLabel, type ThreatClass } from '../events/threat-classes.js';
 import type { FeaturePipeline } from '../features/pipeline.js';
 import { featureLayout } from '../features/registry.js';
-import { openFileSource } from '../sources/file-source.js';
+import { openEventSource, openFileSource, type InputEvent } from '../sources/file-source.js';
+import { isSecurityEvent } from '../events/security-events.js';
 import { ConfigError } from '../errors/vigil-error.js';
 import { formatPosition } from '../sources/record.js';
 import { flowVector } from '../vector/flow-vector.js';
@@ -51,17 +52,23 @@ export interface LoadOptions {
   keepOrigins?: boolean;
   /**
    * The feature version of the rows (default 1: the 79 flow features of each flow alone).
-   * Version 2 steps every decoded event of the files, labelled or not, in the order given,
-   * through one FeaturePipeline, as `vigil features` does: a row's features 80-100 are its
-   * source's state at that event.
+   * Version 2 steps every decoded event of the files (flows labelled or not, and the auth,
+   * command and session events of Cowrie and sshd files), in the order given, through one
+   * FeaturePipeline, as `vigil features` does: a row's features 80-100 are its source's state
+   * at that event. Only labelled flows make rows.
    */
   featureVersion?: number;
   /** Version 2: the intel files and sequence model of the pipeline (defaults: the shared data, models/sequence-lstm). */
   v2?: V2PipelineOptions;
 }
 
-/** Writes an event's row of the chosen feature version into `out` at `offset`; `label` is its class, if it has one. */
-type RowWriter = (event: FlowEvent, label: ThreatClass | undefined, out: Float32Array, offset: number) => void;
+/** Rows of one feature version, event by event. */
+interface RowWriter {
+  /** Writes a labelled flow's row into `out` at `offset`. */
+  row(event: FlowEvent, label: ThreatClass, out: Float32Array, offset: number): void;
+  /** An event that makes no row (unlabelled, or not a flow): a stateful writer still steps it, as the stream had it. */
+  skip(event: InputEvent): void;
+}
 
 const log = childLogger('datasets');
 
@@ -70,8 +77,8 @@ const log = childLogger('datasets');
  * whose time chooses the Tor list (as `vigil features` does), and holds the state of every
  * source from then on.
  */
-function rowWriter(featureVersion: number, options: V2PipelineOptions): (first: FlowEvent) => Promise<RowWriter> {
-  if (featureVersion === 1) return async () => (event, _label, out, offset) => void flowVector(event, out, offset);
+function rowWriter(featureVersion: number, options: V2PipelineOptions): (first: InputEvent) => Promise<RowWriter> {
+  if (featureVersion === 1) return async () => ({ row: (event, _label, out, offset) => void flowVector(event, out, offset), skip: () => undefined });
   featureLayout(featureVersion);
   if (featureVersion !== 2) throw new ConfigError(`loadLabeledFlows: cannot compute feature version ${featureVersion} rows`);
   return async (first) => {
@@ -86,9 +93,12 @@ function rowWriter(featureVersion: number, options: V2PipelineOptions): (first: 
  * file stands for a stream scored by a model that is right.
  */
 function v2RowWriter(pipeline: FeaturePipeline): RowWriter {
-  return (event, label, out, offset) => {
-    out.set(pipeline.step(event), offset);
-    if (label !== undefined) pipeline.observeOutcome(pipeline.stepped - 1, { srcIp: event.srcIp, isAttack: label !== 'normal', ts: event.ts });
+  return {
+    row: (event, label, out, offset) => {
+      out.set(pipeline.step(event), offset);
+      pipeline.observeOutcome(pipeline.stepped - 1, { srcIp: event.srcIp, isAttack: label !== 'normal', ts: event.ts });
+    },
+    skip: (event) => void pipeline.step(event),
   };
 }
 
@@ -152,10 +162,11 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
     }
     return id;
   };
-  const scratch = new Float32Array(dims);
   let bad = 0;
   for (const path of paths) {
-    const { source, decoder } = await openFileSource(path);
+    // Version 2 also reads auth, command and session events (Cowrie, sshd): they feed the
+    // behavioral features of later flows, as in the features topology, but make no row.
+    const { source, decoder } = featureVersion === 1 ? await openFileSource(path) : await openEventSource(path);
     for await (const records of source.batches({ maxSize: 4096, maxWaitMs: 1000 })) {
       const badInBatch = [];
       for (const record of records) {
@@ -167,16 +178,19 @@ export async function loadLabeledFlows(paths: readonly string[], deadLetters?: D
         }
         const e = decoded.value;
         write ??= await makeWriter(e);
+        if (isSecurityEvent(e)) {
+          write.skip(e);
+          continue;
+        }
         const label = e.label ?? '';
         const c = label ? classOfLabel(label) : undefined;
         if (c === undefined) {
           unlabeled[label || '(none)'] = (unlabeled[label || '(none)'] ?? 0) + 1;
-          // Written nowhere, but a stateful writer's source state still moves: the stream had this event.
-          write(e, undefined, scratch, 0);
+          write.skip(e);
         } else {
           // push first: it may grow (replace) buffer.x.
           const offset = buffer.push(e.ts, classIndex(c), labelId(label.trim()));
-          write(e, c, buffer.x, offset);
+          write.row(e, c, buffer.x, offset);
           origins?.push({ position: formatPosition(decoded.position), srcIp: e.srcIp, srcPort: e.srcPort, dstIp: e.dstIp, dstPort: e.dstPort, protocol: e.protocol });
         }
       }

@@ -20,7 +20,10 @@ import { RegistryModelProvider } from '../../src/registry/registry-model-provide
 import { VECTORIZED_MODELS } from '../../src/stages/vectorize.js';
 import { openMigratedOfflineStore } from '../../src/store/open-stores.js';
 import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
-import { decodeAll } from '../features/v2-fixtures.js';
+import { decodeAll, writeV2Inputs } from '../features/v2-fixtures.js';
+import { isSecurityEvent } from '../../src/events/security-events.js';
+import type { FlowEvent } from '../../src/events/flow-event.js';
+import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { tempRegistry } from '../registry/temp-registry.js';
 
 /**
@@ -67,6 +70,27 @@ describe('labelled rows of feature version 2', () => {
     for (let i = 0; i < v1.rows; i += 97) {
       expect(Array.from(projectVector(v2.x.subarray(i * 100, (i + 1) * 100), 2, 1))).toEqual(Array.from(v1.x.subarray(i * 79, (i + 1) * 79)));
     }
+  });
+
+  it('step the auth and command events of the files too: a flow after a honeypot session gets that source\'s behavioral features', async () => {
+    const { cowrie, dir } = writeV2Inputs();
+    const sessions = (await decodeAll(cowrie)).events.filter(isSecurityEvent);
+    const last = sessions.at(-1)!;
+    const [flow] = (await decodeAll(DEMO_SAMPLE)).events as FlowEvent[];
+    const after = join(dir, 'flow-after-session.jsonl');
+    writeFileSync(after, createFlowEncoder({ type: 'json' })({ ...flow!, srcIp: last.srcIp, ts: last.ts + 1_000, eventId: 'after-session' }).toString('utf8') + '\n');
+
+    const withSession = await loadLabeledFlows([cowrie, after], undefined, { featureVersion: 2 });
+    const alone = await loadLabeledFlows([after], undefined, { featureVersion: 2 });
+    const out = join(dir, 'after.jsonl');
+    await runFeatures({ inputs: [cowrie, after], out, dlq: null, batchSize: 64, batchWaitMs: 5 });
+    const line = linesOf(out).find((l) => l.eventId === 'after-session')!;
+    expect(withSession.rows).toBe(1);
+    expect(Array.from(withSession.x)).toEqual(line.vector.map(Math.fround));
+    // Features 85-94 (sequence, commands, timing, sessions, failed auth) saw the session only with it.
+    const behavioral = (rows: LabeledFlows) => Array.from(rows.x.subarray(84, 94));
+    expect(behavioral(withSession)).not.toEqual(behavioral(alone));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses a feature version this build cannot compute', async () => {
