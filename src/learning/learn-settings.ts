@@ -36,7 +36,7 @@ export const LEARN_DEFAULTS = {
   checkEveryMs: RETRAIN_SCHEDULER_DEFAULTS.checkEveryMs,
   /** mlp: fast; ensemble: the Phase 2 model the shipped default is (a few minutes a retrain). */
   trainer: 'mlp' as CandidateTrainerName,
-  /** 1: candidates detect and serve can score; 2: served by detect and features only (README). */
+  /** 1: 79 flow features; 2: 100, through the feature pipeline (a serve on the detect topology refuses those: README). */
   featureVersion: RETRAINER_DEFAULTS.featureVersion,
   seed: RETRAINER_DEFAULTS.seed,
   minClassRows: RETRAINER_DEFAULTS.minClassRows,

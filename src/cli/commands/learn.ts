@@ -69,7 +69,7 @@ export function registerLearn(program: Command): void {
     .option('--override-threshold <fraction>', `retrain when labels overrule the model more often than this (${env('overrideThreshold')}; default ${d.overrideThreshold})`)
     .option('--check-every-ms <ms>', `how often the triggers are checked (${env('checkEveryMs')}; default ${d.checkEveryMs})`)
     .option('--trainer <kind>', `what a retrain trains: mlp | ensemble (${env('trainer')}; default ${d.trainer}; the ensemble takes a few minutes on 2 cores)`)
-    .option('--feature-version <n>', `rows candidates are trained on: 1 (served by detect and serve) | 2 (served by detect and features) (${env('featureVersion')}; default ${d.featureVersion})`)
+    .option('--feature-version <n>', `rows candidates are trained on: 1 (79 flow features) | 2 (100: the base data replayed through the feature pipeline; a serve started on a version-1 model keeps it, see serve --feature-pipeline) (${env('featureVersion')}; default ${d.featureVersion})`)
     .option('--seed <n>', `seed of balancing and training (default ${d.seed})`)
     .option('--min-class-rows <n>', `SMOTE classes with fewer training rows up to this many; 0 = off (${env('minClassRows')}; default ${d.minClassRows})`)
     .option('--max-epochs <n>', `upper bound on epochs per retrain (default ${d.maxEpochs})`)

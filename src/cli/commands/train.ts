@@ -83,7 +83,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'training batch size', positiveInt, DEFAULT_TRAIN_OPTIONS.batchSize)
     .option('--set-current', 'make the new model the one served by default (models/CURRENT)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
-    .option('--feature-version <n>', 'rows of feature version 1 (79 flow features; served by detect and serve) or 2 (100: the files replayed through the feature pipeline; served by `vigil features --model`)', positiveInt, FEATURE_VERSION)
+    .option('--feature-version <n>', 'rows of feature version 1 (79 flow features of each flow) or 2 (100: the files replayed, in the order given, through the feature pipeline; detect and serve then score through it too)', positiveInt, FEATURE_VERSION)
     .option('--ensemble', 'train the Phase 2 ensemble (general model, router, six one-vs-rest specialists) instead of one MLP')
     .option('--oversampler <name>', 'ensemble: how specialists balance their class: smote | adasyn', DEFAULT_ENSEMBLE_OPTIONS.specialist.oversampler)
     .option('--general-loss <name>', 'ensemble: loss of the general model: ce (class-weighted) | focal', DEFAULT_ENSEMBLE_OPTIONS.general.loss)
