@@ -50,6 +50,15 @@ async function sqliteStore(name: string): Promise<SqliteOfflineStore> {
   return store;
 }
 
+/** A registry whose CURRENT is a weak model, and a store holding the collected samples. */
+async function weakRegistryWithSamples(name: string): Promise<{ modelsDir: string; store: SqliteOfflineStore }> {
+  const modelsDir = await weakRegistry(base, 200);
+  cleanup.push(dirname(modelsDir));
+  const store = await sqliteStore(name);
+  await store.insertTrainingSamples(samples);
+  return { modelsDir, store };
+}
+
 describe('balanceRawRows', () => {
   it('keeps every input row as it was, grows only classes below the floor, and repeats itself for a seed', () => {
     const counts = THREAT_CLASSES.map((_, c) => base.y.filter((y) => y === c).length);
@@ -161,11 +170,8 @@ describe('Retrainer', () => {
   }, 120_000);
 
   it('retrains the ensemble when asked: a loadable ensemble candidate, judged and recorded like the MLP', async () => {
-    const modelsDir = await weakRegistry(base, 200);
-    cleanup.push(dirname(modelsDir));
-    const store = await sqliteStore('ensemble');
+    const { modelsDir, store } = await weakRegistryWithSamples('ensemble');
     try {
-      await store.insertTrainingSamples(samples);
       // Small members so the test stays short: the same trainer code as `vigil train --ensemble`.
       const small = { ...DEFAULT_ENSEMBLE_OPTIONS.general, maxEpochs: 4, patience: 2 };
       const trainer = new EnsembleCandidateTrainer({
@@ -193,11 +199,8 @@ describe('Retrainer', () => {
   }, 180_000);
 
   it('trains on feature-version-2 rows when asked, and judges the v1 parent on the same hold-out flows in v1', async () => {
-    const modelsDir = await weakRegistry(base, 200);
-    cleanup.push(dirname(modelsDir));
-    const store = await sqliteStore('feature-version-2');
+    const { modelsDir, store } = await weakRegistryWithSamples('feature-version-2');
     try {
-      await store.insertTrainingSamples(samples);
       const trainer = new MlpCandidateTrainer({ maxEpochs: 4, patience: 2 });
       const retrainer = new Retrainer({ modelsDir, baseData: [data.base], holdoutData: [data.holdout], store, trainer, seed: 3, featureVersion: 2 });
       const { run, unprojectable } = await retrainer.run(job('retrain-v2', Date.parse('2026-12-03T10:00:00Z')));
