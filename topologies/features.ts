@@ -5,7 +5,8 @@
  *
  *   source ──batches──▶ decode (flows and security events) ──▶ dead-letter bad input
  *          ──▶ record events (offline store, for backfill)
- *          ──▶ restore source states (state store) ──▶ featurize (one FeaturePipeline, 100 dims)
+ *          ──▶ [release sources on a rebalance] ──▶ restore source states (state store)
+ *          ──▶ featurize (one FeaturePipeline, 100 dims)
  *          ──▶ score flows (model) ──▶ learn from confident verdicts (feature 83)
  *          ──▶ save source states ──▶ record scored vectors + verdicts (offline store)
  *          ──▶ evict idle sources ──▶ [write feature lines] ──▶ [write verdicts] ──▶ acknowledge
@@ -34,7 +35,7 @@ import type { ModelProvider } from '../src/stages/score.js';
 import { scoreVectors } from '../src/stages/score-vectors.js';
 import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
-import { evictIdleSources, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../src/stages/source-states.js';
+import { evictIdleSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
 import { writeVerdicts } from '../src/stages/write-verdicts.js';
 import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
@@ -62,6 +63,12 @@ export interface FeaturesTopologyOptions {
   idleMs?: number;
   /** Counts of the state stages, for a run summary. */
   counters?: SourceStateCounters;
+  /**
+   * With a state store shared by a consumer group: changes whenever this process's share of
+   * the sources may have moved (e.g. KafkaSource stats().groupJoins); held sources are then
+   * dropped and restored from the store (stages/source-states.ts).
+   */
+  ownership?: () => number;
   /** Where events are recorded for backfill (none for a backfill itself), and scored vectors. */
   offline?: OfflineStore;
   /** Scores flows; its confident verdicts teach feature 83. None: vectors only. */
@@ -96,6 +103,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         map(decodeBatch(o.decoder)),
         concatMap(routeBadInput(o.deadLetters)),
         concatMap(o.offline ? recordEvents(o.offline) : passThrough),
+        map(store && o.ownership ? releaseSourcesOnRebalance(o.pipeline, o.ownership, counters) : unchanged),
         concatMap(store ? restoreSourceStates(store, o.pipeline, counters) : passThrough),
         map(featurize(o.pipeline)),
         map(models ? scoreVectors(models) : unchanged),

@@ -164,11 +164,13 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       ? [{ source: openOfflineEventSource(replayStore, { name: `replay:${o.replay!.offline}`, ...(o.replay!.range && { range: o.replay!.range }) }), decoder: createOfflineEventDecoder(), format: 'offline-events', close: async () => {} }]
       : o.inputs.map((input) => ({ input }));
     for (const entry of streams) {
-      const { source, decoder, format, close } = 'input' in entry ? await openEventFile(entry.input, sourceOptions) : entry;
+      const opened = 'input' in entry ? await openEventFile(entry.input, sourceOptions) : entry;
+      const { source, decoder, format, close } = opened;
+      const ownership = 'ownership' in opened ? opened.ownership : undefined;
       log.info({ source: source.name, format }, 'reading');
       try {
         await lastValueFrom(
-          featuresTopology({ ...topologyOptions, source, decoder }).pipe(
+          featuresTopology({ ...topologyOptions, source, decoder, ...(ownership && { ownership }) }).pipe(
             tap((batch) => {
               records += batch.size;
               events += batch.accepted.length;
@@ -219,7 +221,8 @@ async function openKafkaEvents(k: NonNullable<FeaturesRunOptions['kafka']>, sysl
   const stop = (): Promise<unknown> => (stopping ??= source.stop());
   if (k.stop.aborted) void stop();
   else k.stop.addEventListener('abort', () => void stop(), { once: true });
-  return { source, decoder, format: `kafka ${k.events}`, close: async () => void (await stop()) };
+  // Group members share the sources: after a rebalance, held sources continue from the state store.
+  return { source, decoder, format: `kafka ${k.events}`, ownership: () => source.stats().groupJoins, close: async () => void (await stop()) };
 }
 
 async function openEventFile(input: string, options: OpenFileSourceOptions) {

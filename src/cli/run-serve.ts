@@ -284,7 +284,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
         ...common,
         pipeline: servePipeline.pipeline,
         counters: servePipeline.counters,
-        ...(servePipeline.stateStore && { stateStore: servePipeline.stateStore }),
+        ...(servePipeline.stateStore && { stateStore: servePipeline.stateStore, ownership: () => source.stats().groupJoins }),
       })
     : detectTopology({ ...common, ...(state && { state: state.store }) });
   const completion = lastValueFrom(

@@ -283,6 +283,16 @@ export class FeaturePipeline {
   }
 
   /**
+   * Drops every held source state, returning the IPs: when other processes may have moved
+   * them on (a rebalance), the store's copy is the one to continue from.
+   */
+  releaseAll(): string[] {
+    const released = [...this.#sources.keys()];
+    this.#sources.clear();
+    return released;
+  }
+
+  /**
    * Drops the held states of sources whose last event is older than `idleMs` before
    * `nowTs` (event time), returning their IPs. Memory then grows with the sources active in
    * the window, not with every source ever seen; a store keeps the dropped states, and a

@@ -95,6 +95,8 @@ export interface KafkaSourceStats {
   droppedOnRebalance: number;
   /** Buffered records dropped because this member had already committed past them. */
   droppedCommitted: number;
+  /** Group joins seen (the first included): after each, another member may have held this member's partitions. */
+  groupJoins: number;
   /** Batches given to the pipeline whose durability it has not reported yet. */
   inFlightBatches: number;
   commits: number;
@@ -156,7 +158,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   const ledger = new OffsetLedger();
   const wakeup = new Wakeup();
   const pausable = s.topics.map((topic) => ({ topic }));
-  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0, droppedCommitted: 0 };
+  const counters = { maxBuffered: 0, pauses: 0, resumes: 0, received: 0, handedOut: 0, droppedOnRebalance: 0, droppedCommitted: 0, groupJoins: 0 };
 
   let buffer: KafkaRawRecord[] = [];
   let capacity = 0;
@@ -232,6 +234,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
     consumer.events.GROUP_JOIN,
     guarded('GROUP_JOIN', (event) => {
       const { revoked, added } = ledger.assign(event.payload.memberAssignment);
+      counters.groupJoins += 1;
       const dropped = buffer.length;
       buffer = [];
       counters.droppedOnRebalance += dropped;

@@ -24,10 +24,12 @@ export interface SourceStateCounters {
   saved: number;
   /** Sources dropped from memory as idle. */
   evicted: number;
+  /** Sources dropped from memory because their ownership may have moved (a rebalance). */
+  released: number;
 }
 
 export function sourceStateCounters(): SourceStateCounters {
-  return { restored: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0 };
+  return { restored: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
 }
 
 function sourcesOf(batch: EventBatch): string[] {
@@ -47,6 +49,25 @@ export function restoreSourceStates(store: SourceStateStore, pipeline: FeaturePi
         counters.restored++;
       }
     });
+    return batch;
+  };
+}
+
+/**
+ * Before restoreSourceStates, when several processes share the sources (a consumer group):
+ * `ownership` changes whenever this process's share may have moved (a rebalance). A process
+ * that lost a partition and got it back would otherwise continue its sources from its own
+ * stale copy, missing what the other member stepped meanwhile; so on a change every held
+ * source is dropped, and the batch's sources are restored from the store.
+ */
+export function releaseSourcesOnRebalance(pipeline: FeaturePipeline, ownership: () => number, counters: SourceStateCounters): (batch: EventBatch) => EventBatch {
+  let seen = ownership();
+  return (batch) => {
+    const now = ownership();
+    if (now !== seen) {
+      seen = now;
+      counters.released += pipeline.releaseAll().length;
+    }
     return batch;
   };
 }
