@@ -6,11 +6,14 @@
  * from just before its produce request was sent to the moment its verdict was read back.
  *
  *   npm run bench:kafka [-- --events 20000 --rate 0 --partitions 4 --batch-size 256 --backlog
- *                          --delivery exactly-once|at-least-once --redis redis://127.0.0.1:6379]
+ *                          --delivery exactly-once|at-least-once --redis redis://127.0.0.1:6379
+ *                          --model DIR|VERSION --feature-pipeline]
  *
  * --delivery is serve's (default exactly-once: one transaction per micro-batch; the verdict
  * reader here reads read_committed). Per-IP state goes to the in-memory store, or to Redis
- * with --redis (keys under vigil-bench:<run>:, deleted afterwards).
+ * with --redis (keys under vigil-bench:<run>:, deleted afterwards). --model serves another model
+ * (default: the registry's CURRENT); one of feature version 2, or --feature-pipeline, runs the
+ * features topology, per-source feature states then in Redis with --redis.
  *
  * --backlog produces every flow before the pipeline starts, so events/s is the pipeline's
  * capacity (a producer in this process caps the live figure). Live, --rate 0 sends as fast as the broker takes it: latency then measures the backlog, not the
@@ -49,6 +52,8 @@ const { values } = parseArgs({
     backlog: { type: 'boolean', default: false },
     delivery: { type: 'string', default: 'exactly-once' },
     redis: { type: 'string' },
+    model: { type: 'string' },
+    'feature-pipeline': { type: 'boolean', default: false },
   },
 });
 const M = Number(values.events);
@@ -160,6 +165,8 @@ const startServing = (): ReturnType<typeof startServe> =>
       backend: values.backend,
       delivery: values.delivery,
       ...(values.redis ? { redis: values.redis, keyPrefix } : {}),
+      ...(values.model !== undefined && { model: values.model }),
+      featurePipeline: values['feature-pipeline'],
     }),
     { kafka },
   );
@@ -167,7 +174,7 @@ const startServing = (): ReturnType<typeof startServe> =>
 const mode = backlog ? 'backlog (all produced first)' : `live, rate ${rate > 0 ? `${rate}/s` : 'max'}`;
 console.log(
   `bench/kafka: ${M} flows, ${partitions} partitions, batch ${values['batch-size']}, ${mode}, delivery ${values.delivery}, ` +
-    `state ${values.redis ? `redis ${values.redis}` : 'in memory'}, brokers ${brokers.join(',')}`,
+    `state ${values.redis ? `redis ${values.redis}` : 'in memory'}, model ${values.model ?? 'CURRENT'}${values['feature-pipeline'] ? ', feature pipeline' : ''}, brokers ${brokers.join(',')}`,
 );
 let producedSeconds: number;
 let serve: Awaited<ReturnType<typeof startServe>>;
@@ -198,8 +205,11 @@ console.log(`latency produce -> verdict read${backlog ? ' (includes the wait in 
 console.log(
   `in the pipeline (record read -> verdict scored): p50 ${result.latencyMs.p50.toFixed(1)} ms  p99 ${result.latencyMs.p99.toFixed(1)} ms; model ${result.model}, backend ${result.backend}`,
 );
+const sources = result.state.sources;
+const stateLine = sources
+  ? `feature states ${result.state.store}: ${sources.restored} restored, ${sources.fresh} new, ${sources.saved} saved`
+  : `state ${result.state.store}: ${result.state.applied} applied, ${result.state.skipped} skipped`;
 console.log(
-  `delivery ${result.delivery}${result.transactions ? ` (${result.transactions.commits} transactions, ${result.transactions.discards} stale batches dropped)` : ''}; ` +
-    `state ${result.state.store}: ${result.state.applied} applied, ${result.state.skipped} skipped`,
+  `delivery ${result.delivery}${result.transactions ? ` (${result.transactions.commits} transactions, ${result.transactions.discards} stale batches dropped)` : ''}; ${stateLine}`,
 );
 console.log(`heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);
