@@ -11,19 +11,19 @@ import { parseServeSettings } from '../../src/config/serve-settings.js';
 import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
 import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
 import { ModelError } from '../../src/errors/vigil-error.js';
+import type { FlowEvent } from '../../src/events/flow-event.js';
+import { isSecurityEvent } from '../../src/events/security-events.js';
 import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import { projectVector } from '../../src/features/registry.js';
 import { initBackend } from '../../src/inference/backend.js';
 import type { ModelManifest } from '../../src/inference/model-store.js';
+import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { RegistryModelProvider } from '../../src/registry/registry-model-provider.js';
 import { VECTORIZED_MODELS } from '../../src/stages/vectorize.js';
 import { openMigratedOfflineStore } from '../../src/store/open-stores.js';
 import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
 import { decodeAll, writeV2Inputs } from '../features/v2-fixtures.js';
-import { isSecurityEvent } from '../../src/events/security-events.js';
-import type { FlowEvent } from '../../src/events/flow-event.js';
-import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { tempRegistry } from '../registry/temp-registry.js';
 
 /**
@@ -72,7 +72,7 @@ describe('labelled rows of feature version 2', () => {
     }
   });
 
-  it('step the auth and command events of the files too: a flow after a honeypot session gets that source\'s behavioral features', async () => {
+  it('also step the auth and command events of the files too: a flow after a honeypot session gets that source\'s behavioral features', async () => {
     const { cowrie, dir } = writeV2Inputs();
     const sessions = (await decodeAll(cowrie)).events.filter(isSecurityEvent);
     const last = sessions.at(-1)!;
