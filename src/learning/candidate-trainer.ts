@@ -2,8 +2,9 @@
  * The part of a retrain that turns rows into a saved model, behind a small interface so the
  * retrainer does not care what kind of model it is: the flow MLP (MlpCandidateTrainer) or the
  * Phase 2 ensemble (EnsembleCandidateTrainer). The retrainer hands over raw, sanitized rows of
- * one feature version (v1: 79 flow features, NaN = missing; v2: 100 finite values) and a directory; the trainer saves there a model the registry can load
- * (manifest.json naming `version`), and the retrainer judges it on the hold-out.
+ * one feature version (v1: 79 flow features, NaN = missing; v2: 100 finite values) and a
+ * directory; the trainer saves there a model the registry can load (manifest.json naming
+ * `version` and the feature version), and the retrainer judges it on the hold-out.
  */
 import { join } from 'node:path';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
