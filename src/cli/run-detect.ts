@@ -2,7 +2,7 @@ import { lastValueFrom, tap, defaultIfEmpty } from 'rxjs';
 import { detectTopology } from '../../topologies/detect.js';
 import { initBackend } from '../inference/backend.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
-import { VECTORIZED_MODELS } from '../stages/vectorize.js';
+import { needsFeaturePipeline, VECTORIZED_MODELS } from '../stages/vectorize.js';
 import { OUTCOME_LAG_DEFAULT } from '../features/pipeline.js';
 import { readManifest } from '../inference/model-store.js';
 import { runFeatures } from './run-features.js';
@@ -41,7 +41,7 @@ export async function runDetect(o: DetectRunOptions): Promise<DetectRunResult> {
   const backend = await initBackend(o.backend ?? 'auto');
   const modelDir = resolveModelDir(o.model);
   const manifest = await readManifest(modelDir);
-  if (!VECTORIZED_MODELS.featureVersions?.includes(manifest.featureVersion)) return detectWithPipeline(o, modelDir, manifest.version, backend);
+  if (needsFeaturePipeline(manifest.featureVersion)) return detectWithPipeline(o, modelDir, manifest.version, backend);
   const classifier = await loadFlowClassifier(modelDir, VECTORIZED_MODELS);
   classifier.warmUp();
   log.info({ model: classifier.version, backend, dir: modelDir }, 'model loaded');

@@ -3,7 +3,7 @@ import type { FeaturePipeline } from '../features/pipeline.js';
 import { readManifest } from '../inference/model-store.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { sourceStateCounters, type SourceStateCounters } from '../stages/source-states.js';
-import { VECTORIZED_MODELS } from '../stages/vectorize.js';
+import { needsFeaturePipeline } from '../stages/vectorize.js';
 import { openStateStore } from '../store/open-stores.js';
 import type { SourceStateStore } from '../store/source-state-store.js';
 import { childLogger } from '../telemetry/logger.js';
@@ -21,7 +21,7 @@ export async function servesThroughPipeline(s: ServeSettings): Promise<boolean> 
   if (s.featurePipeline) return true;
   const dir = resolveModelDir(s.model, s.modelsDir === undefined ? {} : { modelsDir: s.modelsDir });
   const { featureVersion } = await readManifest(dir);
-  return !(VECTORIZED_MODELS.featureVersions ?? []).includes(featureVersion);
+  return needsFeaturePipeline(featureVersion);
 }
 
 export interface ServePipeline {
