@@ -9,7 +9,6 @@ import { openKafkaEventSource, type KafkaEventFormat } from '../kafka/kafka-even
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { createDlqWriter } from '../sinks/dlq-file.js';
 import { createVerdictSink } from '../sinks/verdict-jsonl.js';
-import { ConfigError } from '../errors/vigil-error.js';
 import type { EventBatch } from '../stages/event-batch.js';
 import { openEventSource, type OpenFileSourceOptions } from '../sources/file-source.js';
 import { createOfflineEventDecoder, openOfflineEventSource } from '../sources/offline-event-source.js';
@@ -145,7 +144,6 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       const [checkpoint] = await state.store.load([instance]);
       if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states[0] as GlobalCheckpoint);
     }
-    if (verdicts && !scoring) throw new ConfigError('a verdict output needs a model (--model)');
     const topologyOptions = {
       deadLetters,
       pipeline,

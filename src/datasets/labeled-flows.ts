@@ -79,7 +79,6 @@ const log = childLogger('datasets');
  */
 function rowWriter(featureVersion: number, options: V2PipelineOptions): (first: InputEvent) => Promise<RowWriter> {
   if (featureVersion === 1) return async () => ({ row: (event, _label, out, offset) => void flowVector(event, out, offset), skip: () => undefined });
-  featureLayout(featureVersion);
   if (featureVersion !== 2) throw new ConfigError(`loadLabeledFlows: cannot compute feature version ${featureVersion} rows`);
   return async (first) => {
     const { pipeline } = await openV2Pipeline({ eventTimeMs: first.ts, ...options }, (message) => log.warn(message));
