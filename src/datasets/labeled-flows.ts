@@ -60,6 +60,13 @@ export interface LoadOptions {
   featureVersion?: number;
   /** Version 2: the intel files and sequence model of the pipeline (defaults: the shared data, models/sequence-lstm). */
   v2?: V2PipelineOptions;
+  /**
+   * Version 2, training rows only: fold each row's label into the learning groups (feature
+   * 83) as the outcome serving learns from a model's confident verdict, so the rows stand for
+   * a stream scored by a model that is right. Rows that will be scored (evaluation, a
+   * hold-out) must not: later rows would see labels of earlier ones. Default false.
+   */
+  labelsAsOutcomes?: boolean;
 }
 
 /** Rows of one feature version, event by event. */
@@ -77,25 +84,21 @@ const log = childLogger('datasets');
  * whose time chooses the Tor list (as `vigil features` does), and holds the state of every
  * source from then on.
  */
-function rowWriter(featureVersion: number, options: V2PipelineOptions): (first: InputEvent) => Promise<RowWriter> {
+function rowWriter(featureVersion: number, options: V2PipelineOptions, labelsAsOutcomes: boolean): (first: InputEvent) => Promise<RowWriter> {
   if (featureVersion === 1) return async () => ({ row: (event, _label, out, offset) => void flowVector(event, out, offset), skip: () => undefined });
   if (featureVersion !== 2) throw new ConfigError(`loadLabeledFlows: cannot compute feature version ${featureVersion} rows`);
   return async (first) => {
     const { pipeline } = await openV2Pipeline({ eventTimeMs: first.ts, ...options }, (message) => log.warn(message));
-    return v2RowWriter(pipeline);
+    return v2RowWriter(pipeline, labelsAsOutcomes);
   };
 }
 
-/**
- * Each event's vector, then its label as the outcome the learning groups (feature 83) fold in
- * after the pipeline's lag: serving folds the model's confident verdicts there, so a labelled
- * file stands for a stream scored by a model that is right.
- */
-function v2RowWriter(pipeline: FeaturePipeline): RowWriter {
+/** Each event's vector and, for training rows, its label as the outcome feature 83 folds in after the pipeline's lag. */
+function v2RowWriter(pipeline: FeaturePipeline, labelsAsOutcomes: boolean): RowWriter {
   return {
     row: (event, label, out, offset) => {
       out.set(pipeline.step(event), offset);
-      pipeline.observeOutcome(pipeline.stepped - 1, { srcIp: event.srcIp, isAttack: label !== 'normal', ts: event.ts });
+      if (labelsAsOutcomes) pipeline.observeOutcome(pipeline.stepped - 1, { srcIp: event.srcIp, isAttack: label !== 'normal', ts: event.ts });
     },
     skip: (event) => void pipeline.step(event),
   };
@@ -146,7 +149,7 @@ class RowBuffer {
 export async function loadLabeledFlows(paths: readonly string[], deadLetters?: DeadLetterSink, options: LoadOptions = {}): Promise<LabeledFlows> {
   const featureVersion = options.featureVersion ?? 1;
   const dims = featureLayout(featureVersion).dims;
-  const makeWriter = rowWriter(featureVersion, options.v2 ?? {});
+  const makeWriter = rowWriter(featureVersion, options.v2 ?? {}, options.labelsAsOutcomes === true);
   let write: RowWriter | undefined;
   const buffer = new RowBuffer(dims);
   const origins: FlowOrigin[] | undefined = options.keepOrigins ? [] : undefined;

@@ -207,7 +207,7 @@ export class Retrainer {
 
   #loadBase(): Promise<{ flows: LabeledFlows; hash: TrainingDataHash }> {
     this.#base ??= (async () => {
-      const flows = await loadLabeledFlows(this.#o.baseData, undefined, { featureVersion: this.#o.featureVersion });
+      const flows = await loadLabeledFlows(this.#o.baseData, undefined, { featureVersion: this.#o.featureVersion, labelsAsOutcomes: true });
       if (flows.rows === 0) throw new RetrainError(`Retrainer: the base data ${this.#o.baseData.join(', ')} holds no labelled rows`);
       return { flows, hash: await hashTrainingData(this.#o.baseData) };
     })();

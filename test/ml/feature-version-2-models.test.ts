@@ -93,6 +93,24 @@ describe('labelled rows of feature version 2', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('fold labels into feature 83 only for training rows: rows that will be scored never see earlier labels', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fv2-outcomes-'));
+    const [flow] = (await decodeAll(DEMO_SAMPLE)).events as FlowEvent[];
+    // 1,100 attacks from one public source (an AS in the shared table): more than the pipeline's
+    // outcome lag (1,024 steps), so the first labels are due before the last rows.
+    const encode = createFlowEncoder({ type: 'json' });
+    const file = join(dir, 'public-attacks.jsonl');
+    const lines = Array.from({ length: 1100 }, (_, i) => encode({ ...flow!, srcIp: '8.8.8.8', ts: flow!.ts + i * 10, eventId: `a${i}`, label: 'DoS Hulk' }).toString('utf8'));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const asn83 = (rows: LabeledFlows) => rows.x[(rows.rows - 1) * 100 + 82];
+    const scored = await loadLabeledFlows([file], undefined, { featureVersion: 2 });
+    const training = await loadLabeledFlows([file], undefined, { featureVersion: 2, labelsAsOutcomes: true });
+    // The prior share of attacks for a known AS without verdicts (schemas/features-v2/threat-intel.json).
+    expect(asn83(scored)).toBeCloseTo(0.1, 6);
+    expect(asn83(training)).toBeGreaterThan(0.5);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses a feature version this build cannot compute', async () => {
     await expect(loadLabeledFlows([DEMO_SAMPLE], undefined, { featureVersion: 9 })).rejects.toThrow(/unknown feature version 9/);
   });

@@ -94,7 +94,7 @@ export function registerTrain(program: Command): void {
     .option('--fallback <rule>', 'ensemble: who decides a row the router cannot place: general (the general model alone) | panel (general, router and every specialist vote)', DEFAULT_ENSEMBLE_OPTIONS.fallback)
     .action(async (f: TrainFlags) => {
       const backend = await initBackend(f.backend);
-      const data = await loadLabeledFlows(f.data, undefined, { featureVersion: f.featureVersion });
+      const data = await loadLabeledFlows(f.data, undefined, { featureVersion: f.featureVersion, labelsAsOutcomes: true });
       log.info({ rows: data.rows, dims: data.dims, bad: data.bad, unlabeled: data.unlabeled, backend }, 'training data loaded');
       // Stratified by source label, as the hold-out is (see holdoutLines).
       const split = timeOrderedHoldout(data.ts, data.labelGroup, f.validation);
