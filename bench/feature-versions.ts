@@ -12,7 +12,10 @@
  * The v2 vectors come from one FeaturePipeline run over the training AND hold-out flows merged
  * in time order (ts, source IP, event id), as the streaming topology would see them live:
  * features 80-100 read no labels, so computing them across the cut leaks nothing, and a
- * hold-out flow gets the windows and sequences its source really had at that time.
+ * hold-out flow gets the windows and sequences its source really had at that time. No
+ * outcomes are fed (feature 83), where `vigil train --feature-version 2` feeds the training
+ * rows' labels; on this data it makes no difference: every source is a private address,
+ * which has no AS and so no feature 83.
  *
  * `--layouts v1,v2,v1-direction` adds an experimental layout: v1's 79 plus 4 inputs of the
  * flow's direction that no feature version has (the source port's IANA range, and whether it
