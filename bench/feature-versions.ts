@@ -14,8 +14,8 @@
  * features 80-100 read no labels, so computing them across the cut leaks nothing, and a
  * hold-out flow gets the windows and sequences its source really had at that time. No
  * outcomes are fed (feature 83), where `vigil train --feature-version 2` feeds the training
- * rows' labels; on this data it makes no difference: every source is a private address,
- * which has no AS and so no feature 83.
+ * rows' labels; on this data that barely matters: all but 3 of its 39,393 flows come from
+ * private addresses, which have no AS and so no feature 83.
  *
  * `--layouts v1,v2,v1-direction` adds an experimental layout: v1's 79 plus 4 inputs of the
  * flow's direction that no feature version has (the source port's IANA range, and whether it
