@@ -72,7 +72,7 @@ describe('labelled rows of feature version 2', () => {
     }
   });
 
-  it('also step the auth and command events of the files too: a flow after a honeypot session gets that source\'s behavioral features', async () => {
+  it('also step the auth and command events of the files: a flow after a honeypot session gets that source\'s behavioral features', async () => {
     const { cowrie, dir } = writeV2Inputs();
     const sessions = (await decodeAll(cowrie)).events.filter(isSecurityEvent);
     const last = sessions.at(-1)!;
@@ -126,7 +126,7 @@ describe('vigil train --feature-version 2', () => {
     expect(THREAT_CLASSES.reduce((sum, c) => sum + report.perClass[c]!.support, 0)).toBe(2926);
   });
 
-  it('is served by vigil features: each verdict is the model on the row training and evaluation build', async () => {
+  it('is served by vigil features: each verdict is the model on the row evaluate builds', async () => {
     const offline = join(root, 'offline.sqlite');
     await runFeatures({ inputs: [DEMO_SAMPLE], out: join(root, 'scored.jsonl'), dlq: null, batchSize: 64, batchWaitMs: 5, model: modelDir, offline });
     const store = await openMigratedOfflineStore(offline);

@@ -2,7 +2,7 @@
  * `vigil serve` with a model of feature version 2: the compiled CLI against the real broker
  * and Redis scores every flow through the feature pipeline (per-source state in Redis, one
  * Kafka transaction per micro-batch), and
- * each verdict is what the model gives the row `vigil train` and `vigil evaluate` build for
+ * each verdict is what the model gives the row `vigil evaluate` builds for
  * that flow from the same stream.
  */
 import { execFile } from 'node:child_process';
@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('vigil serve, a feature-version-2 model', () => {
-  it('scores each flow through the feature pipeline with per-source state in Redis, as training and evaluation build its row', async () => {
+  it('scores each flow through the feature pipeline with per-source state in Redis: each verdict is the model on the row evaluate builds', async () => {
     // Every flow of the sample in file order, on one partition: the stream the rows below replay.
     const flows = await realFlows(2926);
     await produceFlows(kafka, topics.flows, flows);
