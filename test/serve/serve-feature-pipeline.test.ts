@@ -1,9 +1,8 @@
 /**
  * `vigil serve` with a model of feature version 2: the compiled CLI against the real broker
  * and Redis scores every flow through the feature pipeline (per-source state in Redis, one
- * Kafka transaction per micro-batch), and
- * each verdict is what the model gives the row `vigil evaluate` builds for
- * that flow from the same stream.
+ * Kafka transaction per micro-batch), and each verdict is what the model gives the row
+ * `vigil evaluate` builds for that flow from the same stream.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
