@@ -225,7 +225,7 @@ try {
     restarted.forget(next.srcIp);
     await timed(scoreCold, async () => {
       const [[snapshot], baseline] = await Promise.all([states.load([next.srcIp]), cachedBaseline(online, next.srcIp)]);
-      restarted.restore(next.srcIp, { states: snapshot!.states, lastTs: snapshot!.lastTs });
+      restarted.restore(next.srcIp, { states: snapshot!.current.states, lastTs: snapshot!.current.lastTs });
       baselineStats(baseline);
       score(restarted, classifier, next);
     });

@@ -5,11 +5,14 @@
  *
  *   source ──batches──▶ decode (flows and security events) ──▶ dead-letter bad input
  *          ──▶ record events (offline store, for backfill)
- *          ──▶ [release sources on a rebalance] ──▶ restore source states (state store)
+ *          ──▶ [release sources on a rebalance] ──▶ restore source states (state store; from
+ *              the snapshot before the batch's records, if a first attempt saved them)
  *          ──▶ featurize (one FeaturePipeline, 100 dims)
  *          ──▶ score flows (model) ──▶ learn from confident verdicts (feature 83)
  *          ──▶ save source states ──▶ record scored vectors + verdicts (offline store)
  *          ──▶ evict idle sources ──▶ [write feature lines] ──▶ [write verdicts] ──▶ acknowledge
+ *              (with a state store: and wait for the commit, so that one snapshot back covers
+ *              what a restart reads again)
  *
  * With a model and a verdict sink it is also how `vigil detect` serves a model of feature
  * version 2, which needs each source's state (the detect topology computes flow-v1 only).
@@ -24,7 +27,7 @@ import type { FeaturePipeline } from '../src/features/pipeline.js';
 import { pullBatches } from '../src/operators/pull-batches.js';
 import type { InputEvent } from '../src/sources/file-source.js';
 import type { Decoder, RecordSource } from '../src/sources/record.js';
-import { acknowledge } from '../src/stages/acknowledge.js';
+import { acknowledge, acknowledgeCommitted } from '../src/stages/acknowledge.js';
 import { decodeBatch } from '../src/stages/decode-batch.js';
 import type { EventBatch } from '../src/stages/event-batch.js';
 import { ConfigError } from '../src/errors/vigil-error.js';
@@ -35,7 +38,7 @@ import type { ModelProvider } from '../src/stages/score.js';
 import { scoreVectors } from '../src/stages/score-vectors.js';
 import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
-import { evictIdleSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../src/stages/source-states.js';
+import { evictIdleSources, heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
 import { writeVerdicts } from '../src/stages/write-verdicts.js';
 import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
@@ -76,8 +79,9 @@ export interface FeaturesTopologyOptions {
   /** Least top probability of a verdict that teaches feature 83 (default 0.9). */
   minLearnConfidence?: number;
   /**
-   * How a batch whose outputs are written is acknowledged; by default source.markDurable. A
-   * transactional output commits the batch here (see stages/commit-transaction.ts).
+   * How a batch whose outputs are written is acknowledged; by default source.markDurable
+   * (with a state store, then awaiting source.committed). A transactional output commits the
+   * batch here (see stages/commit-transaction.ts).
    */
   acknowledge?: (batch: EventBatch) => Promise<void>;
 }
@@ -90,7 +94,7 @@ const unchanged = (batch: EventBatch): EventBatch => batch;
 export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBatch> {
   const store = o.stateStore;
   const models = o.models;
-  const counters = o.counters ?? sourceStateCounters();
+  const held = heldSources(o.pipeline, o.counters);
   const settle = o.acknowledge;
   if (o.verdicts && !models) throw new ConfigError('features topology: a verdict sink needs a model to score the flows');
   if (models && o.batch.maxSize > o.pipeline.outcomeLag) {
@@ -103,19 +107,23 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         map(decodeBatch(o.decoder)),
         concatMap(routeBadInput(o.deadLetters)),
         concatMap(o.offline ? recordEvents(o.offline) : passThrough),
-        map(store && o.ownership ? releaseSourcesOnRebalance(o.pipeline, o.ownership, counters) : unchanged),
-        concatMap(store ? restoreSourceStates(store, o.pipeline, counters) : passThrough),
+        map(store && o.ownership ? releaseSourcesOnRebalance(held, o.ownership) : unchanged),
+        concatMap(store ? restoreSourceStates(store, held) : passThrough),
         map(featurize(o.pipeline)),
         map(models ? scoreVectors(models) : unchanged),
         map(models ? learnFromVerdicts(o.pipeline, o.minLearnConfidence ?? MIN_LEARN_CONFIDENCE_DEFAULT) : unchanged),
       )
       .pipe(
-        concatMap(store ? saveSourceStates(store, o.pipeline, counters) : passThrough),
+        concatMap(store ? saveSourceStates(store, held) : passThrough),
         concatMap(o.offline && models ? recordScoredVectors(o.offline) : passThrough),
-        map(evictIdleSources(o.pipeline, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs, counters)),
+        map(evictIdleSources(held, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs)),
         concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),
         concatMap(o.verdicts ? writeVerdicts<EventBatch>(o.verdicts) : passThrough),
-        settle ? concatMap(async (batch: EventBatch) => (await settle(batch), batch)) : tap<EventBatch>(acknowledge(o.source)),
+        settle
+          ? concatMap(async (batch: EventBatch) => (await settle(batch), batch))
+          : store
+          ? concatMap(async (batch: EventBatch) => (await acknowledgeCommitted(o.source)(batch), batch))
+          : tap<EventBatch>(acknowledge(o.source)),
       ),
   );
 }

@@ -141,8 +141,8 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     }
     const scoring = classifier;
     if (state) {
-      const [checkpoint] = await state.store.load([instance]);
-      if (checkpoint?.layout === pipeline.layout) pipeline.restoreGlobal(checkpoint.states[0] as GlobalCheckpoint);
+      const [stored] = await state.store.load([instance]);
+      if (stored?.current.layout === pipeline.layout) pipeline.restoreGlobal(stored.current.states[0] as GlobalCheckpoint);
     }
     const topologyOptions = {
       deadLetters,
@@ -233,7 +233,7 @@ export function formatFeaturesResult(r: FeaturesRunResult): string {
   return [
     `records ${r.records}  vectors ${r.events} (feature version 2, 100 dims)  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
     `sources held ${r.sources}  in ${r.seconds.toFixed(2)} s`,
-    `source states: restored ${r.state.restored}  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
+    `source states: restored ${r.state.restored} (rewound ${r.state.rewound})  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
     `ASN table: ${r.intel.asnTable ?? 'none (feature 83 = -1)'}`,
     `Tor list: ${r.intel.torList ?? 'none (feature 84 = 0)'}`,
   ].join('\n');

@@ -405,6 +405,12 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       if (lifecycle.is('running', 'stopping')) void requestCommit();
     },
 
+    async committed(last: Position): Promise<void> {
+      if (s.commits !== 'group' || last.kind !== 'kafka') return;
+      // A commit running when `last` became durable may not carry it: the queued one does.
+      if (!ledger.isCommitted(last) && lifecycle.is('running', 'stopping')) await requestCommit();
+    },
+
     async commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void> {
       if (s.commits !== 'transaction') throw new KafkaStateError(`${name}: commits are the group's; call markDurable()`);
       const settled = last.kind === 'kafka' && s.topics.includes(last.topic) ? ledger.settle(last) : undefined;

@@ -44,4 +44,12 @@ export interface RecordSource {
   readonly name: string;
   batches(options: { maxSize: number; maxWaitMs: number }): AsyncIterable<RawRecord[]>;
   markDurable(last: Position): void;
+  /**
+   * Resolves once what was marked durable up to `last` is committed where a restart resumes
+   * from (a Kafka group's offsets), or the commit failed (the source logs and retries it).
+   * Absent: durability is all there is (a file's checkpoint). A stage that must not run
+   * ahead of the commits awaits it: feature-state snapshots keep one version back, which
+   * covers one uncommitted batch (store/source-state-store.ts).
+   */
+  committed?(last: Position): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { FeaturePipeline } from '../features/pipeline.js';
-import type { SourceStateStore } from '../store/source-state-store.js';
+import { foldedBefore, snapshotBefore, type SourceSnapshotEntry, type SourceStateStore } from '../store/source-state-store.js';
 import type { EventBatch } from './event-batch.js';
+import { advance, batchSpans, HeldPositions, spanOf } from './held-positions.js';
 
 /**
  * The features topology's use of the feature-state store, around `featurize`:
@@ -12,11 +13,18 @@ import type { EventBatch } from './event-batch.js';
  * last. After: the states of every source the batch touched are saved (one round trip).
  * Then `evictIdleSources` drops from memory the sources idle longer than its limit of event
  * time; with a store their states stay there until its TTL.
+ *
+ * Effectively once: each snapshot carries the Kafka offsets folded into it, and a source is
+ * restored from the newest snapshot holding none of the batch's records (the store keeps one
+ * back: source-state-store.ts). A batch read again after a crash, or after a rebalance made
+ * it stale, thus starts from the state before its first attempt, and gives the same states.
  */
 export interface SourceStateCounters {
   /** Sources restored from the store. */
   restored: number;
-  /** Sources the store did not have: started afresh. */
+  /** Of those, restored from the previous snapshot: the current one held records delivered again. */
+  rewound: number;
+  /** Sources the store had no snapshot of (none, or none before the batch): started afresh. */
   fresh: number;
   /** Snapshots of another pipeline layout, ignored: started afresh. */
   layoutMismatch: number;
@@ -29,25 +37,43 @@ export interface SourceStateCounters {
 }
 
 export function sourceStateCounters(): SourceStateCounters {
-  return { restored: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
+  return { restored: 0, rewound: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
+}
+
+/** What the state stages share: the pipeline holding the states, their positions, the counts. */
+export interface HeldSources {
+  readonly pipeline: FeaturePipeline;
+  readonly positions: HeldPositions;
+  readonly counters: SourceStateCounters;
+}
+
+export function heldSources(pipeline: FeaturePipeline, counters: SourceStateCounters = sourceStateCounters()): HeldSources {
+  return { pipeline, positions: new HeldPositions(), counters };
 }
 
 function sourcesOf(batch: EventBatch): string[] {
   return [...new Set(batch.accepted.map((a) => a.event.srcIp))];
 }
 
-export function restoreSourceStates(store: SourceStateStore, pipeline: FeaturePipeline, counters: SourceStateCounters): (batch: EventBatch) => Promise<EventBatch> {
+export function restoreSourceStates(store: SourceStateStore, held: HeldSources): (batch: EventBatch) => Promise<EventBatch> {
+  const { pipeline, positions, counters } = held;
   return async (batch) => {
     const missing = sourcesOf(batch).filter((ip) => !pipeline.holds(ip));
-    const snapshots = await store.load(missing);
+    if (missing.length === 0) return batch;
+    const stored = await store.load(missing);
+    const spans = batchSpans(batch.accepted);
     missing.forEach((ip, i) => {
-      const snapshot = snapshots[i];
+      const versions = stored[i];
+      const snapshot = snapshotBefore(versions, spanOf(spans, ip).first);
       if (snapshot === undefined) counters.fresh++;
       else if (snapshot.layout !== pipeline.layout) counters.layoutMismatch++;
       else {
         pipeline.restore(ip, { states: snapshot.states, lastTs: snapshot.lastTs });
         counters.restored++;
+        if (snapshot !== versions?.current) counters.rewound++;
       }
+      const folded = snapshot !== undefined && snapshot.layout === pipeline.layout ? (snapshot.positions ?? {}) : {};
+      positions.restored(ip, folded, versions?.current.positions);
     });
     return batch;
   };
@@ -60,25 +86,39 @@ export function restoreSourceStates(store: SourceStateStore, pipeline: FeaturePi
  * stale copy, missing what the other member stepped meanwhile; so on a change every held
  * source is dropped, and the batch's sources are restored from the store.
  */
-export function releaseSourcesOnRebalance(pipeline: FeaturePipeline, ownership: () => number, counters: SourceStateCounters): (batch: EventBatch) => EventBatch {
+export function releaseSourcesOnRebalance(held: HeldSources, ownership: () => number): (batch: EventBatch) => EventBatch {
   let seen = ownership();
   return (batch) => {
     const now = ownership();
     if (now !== seen) {
       seen = now;
-      counters.released += pipeline.releaseAll().length;
+      const released = held.pipeline.releaseAll();
+      held.positions.forget(released);
+      held.counters.released += released.length;
     }
     return batch;
   };
 }
 
-export function saveSourceStates(store: SourceStateStore, pipeline: FeaturePipeline, counters: SourceStateCounters): (batch: EventBatch) => Promise<EventBatch> {
+export function saveSourceStates(store: SourceStateStore, held: HeldSources): (batch: EventBatch) => Promise<EventBatch> {
+  const { pipeline, positions, counters } = held;
   return async (batch) => {
-    const entries = sourcesOf(batch).flatMap((ip) => {
-      const held = pipeline.source(ip);
-      return held ? [{ entity: ip, snapshot: { layout: pipeline.layout, states: held.states, lastTs: held.lastTs } }] : [];
-    });
+    const spans = batchSpans(batch.accepted);
+    const entries: SourceSnapshotEntry[] = [];
+    for (const ip of sourcesOf(batch)) {
+      const state = pipeline.source(ip);
+      if (state === undefined) continue;
+      const span = spanOf(spans, ip);
+      const folded = advance(positions.folded(ip), span.last);
+      entries.push({
+        entity: ip,
+        snapshot: { layout: pipeline.layout, states: state.states, lastTs: state.lastTs, positions: folded },
+        // The stored snapshot holds none of this batch's records: it is the one to rewind to.
+        retainCurrent: foldedBefore(positions.stored(ip), span.first),
+      });
+    }
     await store.save(entries);
+    for (const e of entries) positions.saved(e.entity, e.snapshot.positions ?? {});
     counters.saved += entries.length;
     return batch;
   };
@@ -89,10 +129,13 @@ export function saveSourceStates(store: SourceStateStore, pipeline: FeaturePipel
  * give the store's TTL (their windows have aged out by then, as a Redis key would have
  * expired); with one, less: the store keeps what memory lets go.
  */
-export function evictIdleSources(pipeline: FeaturePipeline, idleMs: number, counters: SourceStateCounters): (batch: EventBatch) => EventBatch {
+export function evictIdleSources(held: HeldSources, idleMs: number): (batch: EventBatch) => EventBatch {
   return (batch) => {
     const newest = batch.accepted.reduce((m, a) => Math.max(m, a.event.ts), -Infinity);
-    if (Number.isFinite(newest)) counters.evicted += pipeline.evictIdle(newest, idleMs).length;
+    if (!Number.isFinite(newest)) return batch;
+    const evicted = held.pipeline.evictIdle(newest, idleMs);
+    held.positions.forget(evicted);
+    held.counters.evicted += evicted.length;
     return batch;
   };
 }

@@ -1,15 +1,19 @@
 /**
  * Two members of a consumer group share the sources through the state store. A member that
  * loses a partition and gets it back must continue its sources from the store (what the other
- * member stepped meanwhile), not from its own stale copy in memory.
+ * member stepped meanwhile), not from its own stale copy in memory. A batch read again after a
+ * crash (its states saved, its offsets never committed) must continue from the states before
+ * it, not count its records twice.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSourceStateStore } from '../../src/store/redis/redis-source-state-store.js';
+import { deleteKeys, randomPrefix, testClient } from '../store/redis-test-client.js';
 import type { FeaturePipeline } from '../../src/features/pipeline.js';
 import type { InputEvent } from '../../src/sources/file-source.js';
 import type { EventBatch } from '../../src/stages/event-batch.js';
 import { featurize } from '../../src/stages/featurize.js';
-import { releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, sourceStateCounters, type SourceStateCounters } from '../../src/stages/source-states.js';
+import { heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, sourceStateCounters, type HeldSources, type SourceStateCounters } from '../../src/stages/source-states.js';
 import { MemorySourceStateStore } from '../../src/store/memory/memory-source-state-store.js';
 import type { SourceStateStore } from '../../src/store/source-state-store.js';
 import { openV2Pipeline } from '../../src/vector/v2/open-v2-pipeline.js';
@@ -22,7 +26,11 @@ beforeAll(async () => {
   // One honeypot day: sessions whose sequence, timing and auth features build up event by event.
   events = (await decodeAll(inputs.cowrie)).events;
 });
-afterAll(() => rmSync(inputs.dir, { recursive: true, force: true }));
+const client = testClient();
+afterAll(async () => {
+  rmSync(inputs.dir, { recursive: true, force: true });
+  await client.quit();
+});
 
 const pipelineAt = async (ts: number): Promise<FeaturePipeline> => (await openV2Pipeline({ eventTimeMs: ts }, () => undefined)).pipeline;
 
@@ -30,14 +38,22 @@ function batchOf(part: readonly InputEvent[]): EventBatch {
   return { size: part.length, last: null, accepted: part.map((event, line) => ({ event, position: { kind: 'file', file: 'cowrie', line }, readAt: 0 })), bad: [] };
 }
 
+/** Events `from` .. `to` (exclusive) as a batch read from one Kafka partition, offset = index. */
+function kafkaBatch(from: number, to: number): EventBatch {
+  const accepted = events.slice(from, to).map((event, i) => ({ event, position: { kind: 'kafka' as const, topic: 'cowrie', partition: 0, offset: String(from + i) }, readAt: 0 }));
+  return { size: accepted.length, last: accepted.at(-1)?.position ?? null, accepted, bad: [] };
+}
+
+const vectorsOf = (batch: EventBatch): number[][] => batch.accepted.map((_, i) => Array.from(batch.vectors!.subarray(i * 100, (i + 1) * 100)));
+
 /** One member's state stages around featurize, as the features topology runs them; returns the batch's vectors. */
-async function step(member: Member, store: SourceStateStore, counters: SourceStateCounters, part: readonly InputEvent[]): Promise<number[][]> {
-  let batch = batchOf(part);
+async function step(member: Member, store: SourceStateStore, input: EventBatch): Promise<number[][]> {
+  let batch = input;
   if (member.release) batch = member.release(batch);
-  batch = await restoreSourceStates(store, member.pipeline, counters)(batch);
-  batch = featurize(member.pipeline)(batch);
-  await saveSourceStates(store, member.pipeline, counters)(batch);
-  return part.map((_, i) => Array.from(batch.vectors!.subarray(i * 100, (i + 1) * 100)));
+  batch = await restoreSourceStates(store, member.held)(batch);
+  batch = featurize(member.held.pipeline)(batch);
+  await saveSourceStates(store, member.held)(batch);
+  return vectorsOf(batch);
 }
 
 describe('per-source feature states across a rebalance', () => {
@@ -52,16 +68,16 @@ describe('per-source feature states across a rebalance', () => {
       const store = new MemorySourceStateStore({ keyPrefix: `rebalance-${String(followOwnership)}:` });
       let joins = 1;
       const counters = sourceStateCounters();
-      const aPipeline = await pipelineAt(events[0]!.ts);
-      const a: Member = { pipeline: aPipeline, ...(followOwnership && { release: releaseSourcesOnRebalance(aPipeline, () => joins, counters) }) };
-      const b: Member = { pipeline: await pipelineAt(events[0]!.ts) };
-      await step(a, store, counters, parts[0]!);
+      const aHeld = heldSources(await pipelineAt(events[0]!.ts), counters);
+      const a: Member = { held: aHeld, ...(followOwnership && { release: releaseSourcesOnRebalance(aHeld, () => joins) }) };
+      const b: Member = { held: heldSources(await pipelineAt(events[0]!.ts)) };
+      await step(a, store, batchOf(parts[0]!));
       // A rebalance gives the partition to b, which continues the sources from the store ...
       joins += 1;
-      await step(b, store, sourceStateCounters(), parts[1]!);
+      await step(b, store, batchOf(parts[1]!));
       // ... and another gives it back to a.
       joins += 1;
-      return { last: await step(a, store, counters, parts[2]!), counters };
+      return { last: await step(a, store, batchOf(parts[2]!)), counters };
     };
 
     const following = await run(true);
@@ -73,8 +89,51 @@ describe('per-source feature states across a rebalance', () => {
   });
 });
 
+describe('per-source feature states across a crash', () => {
+  it('a batch read again after a crash continues from the states before it, as one process would have', async () => {
+    const n = events.length;
+    const cut = [0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n] as const;
+    const expected = vectorsOf(featurize(await pipelineAt(events[0]!.ts))(kafkaBatch(0, n)));
+
+    const run = async (store: SourceStateStore): Promise<{ vectors: number[][]; counters: SourceStateCounters }> => {
+      const first: Member = { held: heldSources(await pipelineAt(events[0]!.ts)) };
+      await step(first, store, kafkaBatch(cut[0], cut[1])); // committed
+      await step(first, store, kafkaBatch(cut[1], cut[2])); // states saved, then the process dies before its commit
+      // The restarted process reads again from the committed offset, cut in other batches.
+      const counters = sourceStateCounters();
+      const restarted: Member = { held: heldSources(await pipelineAt(events[0]!.ts), counters) };
+      const middle = Math.floor((cut[1] + cut[2]) / 2);
+      const vectors = [
+        ...(await step(restarted, store, kafkaBatch(cut[1], middle))),
+        ...(await step(restarted, store, kafkaBatch(middle, cut[3]))),
+        ...(await step(restarted, store, kafkaBatch(cut[3], cut[4]))),
+      ];
+      return { vectors, counters };
+    };
+
+    const keyPrefix = randomPrefix();
+    const redis = await run(new RedisSourceStateStore({ client, keyPrefix }));
+    await deleteKeys(client, keyPrefix);
+    expect(redis.counters.rewound).toBeGreaterThan(0);
+    expect(redis.vectors).toEqual(expected.slice(cut[1]));
+    expect(await run(new MemorySourceStateStore({ keyPrefix: 'crash:' }))).toEqual(redis);
+    // Continued from the snapshots the crashed attempt saved, its records count twice: other vectors.
+    const latestOnly = await run(latestSnapshotOnly(new MemorySourceStateStore({ keyPrefix: 'crash-latest:' })));
+    expect(latestOnly.counters.rewound).toBe(0);
+    expect(latestOnly.vectors).not.toEqual(expected.slice(cut[1]));
+  });
+});
+
+/** A store that keeps no positions and no previous snapshot: what serve had before the rewind. */
+function latestSnapshotOnly(store: SourceStateStore): SourceStateStore {
+  return {
+    load: store.load.bind(store),
+    save: (entries) => store.save(entries.map(({ entity, snapshot: { positions: _dropped, ...snapshot } }) => ({ entity, snapshot }))),
+  };
+}
+
 interface Member {
-  pipeline: FeaturePipeline;
+  held: HeldSources;
   /** Present when the member follows the group's ownership (the stage under test). */
   release?: (batch: EventBatch) => EventBatch;
 }

@@ -1,12 +1,13 @@
 import {
-  decodeSnapshot,
+  decodeStored,
   encodeSnapshot,
+  previousSourceStateKey,
   resolveSourceStateOptions,
   sourceStateKey,
-  type SourceSnapshot,
   type SourceSnapshotEntry,
   type SourceStateStore,
   type SourceStateStoreOptions,
+  type StoredSource,
 } from '../source-state-store.js';
 
 export interface MemorySourceStateStoreOptions extends SourceStateStoreOptions {
@@ -28,24 +29,33 @@ export class MemorySourceStateStore implements SourceStateStore {
     this.#clock = options.clock ?? Date.now;
   }
 
-  async load(entities: readonly string[]): Promise<(SourceSnapshot | undefined)[]> {
-    const now = this.#clock();
+  async load(entities: readonly string[]): Promise<(StoredSource | undefined)[]> {
     return entities.map((entity) => {
-      const key = sourceStateKey(this.#options.keyPrefix, entity);
-      const entry = this.#entries.get(key);
-      if (entry === undefined) return undefined;
-      if (entry.expiresAt <= now) {
-        this.#entries.delete(key);
-        return undefined;
-      }
-      return decodeSnapshot(entry.text, key);
+      const keys = { current: sourceStateKey(this.#options.keyPrefix, entity), previous: previousSourceStateKey(this.#options.keyPrefix, entity) };
+      return decodeStored(this.#live(keys.current)?.text ?? null, this.#live(keys.previous)?.text ?? null, keys);
     });
   }
 
   async save(entries: readonly SourceSnapshotEntry[]): Promise<void> {
     const expiresAt = this.#clock() + this.#options.ttlMs;
-    const encoded = entries.map((e) => [sourceStateKey(this.#options.keyPrefix, e.entity), encodeSnapshot(e.snapshot)] as const);
-    for (const [key, text] of encoded) this.#entries.set(key, { text, expiresAt });
+    // Encoded first, so a snapshot that cannot be encoded changes nothing (like a failed MULTI).
+    const encoded = entries.map((e) => ({ entry: e, current: sourceStateKey(this.#options.keyPrefix, e.entity), text: encodeSnapshot(e.snapshot) }));
+    for (const { entry, current, text } of encoded) {
+      const held = this.#live(current);
+      // As Redis COPY does: the previous snapshot keeps the current one's expiry.
+      if (entry.retainCurrent && held) this.#entries.set(previousSourceStateKey(this.#options.keyPrefix, entry.entity), held);
+      this.#entries.set(current, { text, expiresAt });
+    }
+  }
+
+  #live(key: string): { text: string; expiresAt: number } | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.#clock()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
   }
 
   /** Keys held, expired ones not yet dropped included. */

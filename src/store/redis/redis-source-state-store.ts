@@ -1,15 +1,16 @@
 import type { Redis } from 'ioredis';
 import {
-  decodeSnapshot,
+  decodeStored,
   encodeSnapshot,
+  previousSourceStateKey,
   resolveSourceStateOptions,
   sourceStateKey,
   SourceStateStoreError,
-  type SourceSnapshot,
   type SourceSnapshotEntry,
   type SourceStateOperation,
   type SourceStateStore,
   type SourceStateStoreOptions,
+  type StoredSource,
 } from '../source-state-store.js';
 import { isRetriableRedisError, redisErrorMessage } from './redis-store-error.js';
 
@@ -24,8 +25,9 @@ function toError(operation: SourceStateOperation, error: unknown): SourceStateSt
 }
 
 /**
- * The feature-state store on Redis: one string key per source holding its encoded snapshot.
- * `load` is one MGET, `save` one MULTI of SET ... PX, so a micro-batch costs two round trips
+ * The feature-state store on Redis: two string keys per source, its current and its previous
+ * encoded snapshot. `load` is one MGET of both, `save` one MULTI of (COPY current to previous,
+ * which carries its TTL along, then) SET ... PX, so a micro-batch costs two round trips
  * whatever its number of sources, and another reader sees all of a batch's snapshots or none.
  */
 export class RedisSourceStateStore implements SourceStateStore {
@@ -37,22 +39,26 @@ export class RedisSourceStateStore implements SourceStateStore {
     this.#client = options.client;
   }
 
-  async load(entities: readonly string[]): Promise<(SourceSnapshot | undefined)[]> {
+  async load(entities: readonly string[]): Promise<(StoredSource | undefined)[]> {
     if (entities.length === 0) return [];
-    const keys = entities.map((e) => sourceStateKey(this.#options.keyPrefix, e));
+    const keys = entities.map((e) => ({ current: sourceStateKey(this.#options.keyPrefix, e), previous: previousSourceStateKey(this.#options.keyPrefix, e) }));
     let texts: (string | null)[];
     try {
-      texts = await this.#client.mget(...keys);
+      texts = await this.#client.mget(...keys.flatMap((k) => [k.current, k.previous]));
     } catch (error) {
       throw toError('load', error);
     }
-    return texts.map((text, i) => (text === null ? undefined : decodeSnapshot(text, keys[i]!)));
+    return keys.map((k, i) => decodeStored(texts[2 * i]!, texts[2 * i + 1]!, k));
   }
 
   async save(entries: readonly SourceSnapshotEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const multi = this.#client.multi();
-    for (const e of entries) multi.set(sourceStateKey(this.#options.keyPrefix, e.entity), encodeSnapshot(e.snapshot), 'PX', this.#options.ttlMs);
+    for (const e of entries) {
+      const current = sourceStateKey(this.#options.keyPrefix, e.entity);
+      if (e.retainCurrent) multi.copy(current, previousSourceStateKey(this.#options.keyPrefix, e.entity), 'REPLACE');
+      multi.set(current, encodeSnapshot(e.snapshot), 'PX', this.#options.ttlMs);
+    }
     let replies: [Error | null, unknown][] | null;
     try {
       replies = await multi.exec();
