@@ -233,7 +233,7 @@ export function formatFeaturesResult(r: FeaturesRunResult): string {
   return [
     `records ${r.records}  vectors ${r.events} (feature version 2, 100 dims)  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
     `sources held ${r.sources}  in ${r.seconds.toFixed(2)} s`,
-    `source states: restored ${r.state.restored} (rewound ${r.state.rewound})  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
+    `source states: restored ${r.state.restored}  rewound ${r.state.rewound} (lost ${r.state.lost})  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
     `ASN table: ${r.intel.asnTable ?? 'none (feature 83 = -1)'}`,
     `Tor list: ${r.intel.torList ?? 'none (feature 84 = 0)'}`,
   ].join('\n');

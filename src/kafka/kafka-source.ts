@@ -115,6 +115,8 @@ export interface KafkaStopReport {
 }
 
 export interface KafkaSource extends RecordSource {
+  /** Group commits only (in transactional mode the transaction is the commit): see RecordSource. */
+  committed(last: Position): Promise<void>;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly settings: Readonly<KafkaSourceSettings>;

@@ -22,8 +22,13 @@ import { advance, batchSpans, HeldPositions, spanOf } from './held-positions.js'
 export interface SourceStateCounters {
   /** Sources restored from the store. */
   restored: number;
-  /** Of those, restored from the previous snapshot: the current one held records delivered again. */
+  /**
+   * Sources whose current snapshot held records delivered again (an attempt that did not
+   * commit): continued from the previous snapshot, or, if there was none, from nothing.
+   */
   rewound: number;
+  /** Of those, sources whose previous snapshot held such records too: started afresh, history lost. */
+  lost: number;
   /** Sources the store had no snapshot of (none, or none before the batch): started afresh. */
   fresh: number;
   /** Snapshots of another pipeline layout, ignored: started afresh. */
@@ -37,7 +42,7 @@ export interface SourceStateCounters {
 }
 
 export function sourceStateCounters(): SourceStateCounters {
-  return { restored: 0, rewound: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
+  return { restored: 0, rewound: 0, lost: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
 }
 
 /** What the state stages share: the pipeline holding the states, their positions, the counts. */
@@ -65,12 +70,15 @@ export function restoreSourceStates(store: SourceStateStore, held: HeldSources):
     missing.forEach((ip, i) => {
       const versions = stored[i];
       const snapshot = snapshotBefore(versions, spanOf(spans, ip).first);
+      if (versions !== undefined && snapshot !== versions.current) {
+        counters.rewound++;
+        if (snapshot === undefined && versions.previous !== undefined) counters.lost++;
+      }
       if (snapshot === undefined) counters.fresh++;
       else if (snapshot.layout !== pipeline.layout) counters.layoutMismatch++;
       else {
         pipeline.restore(ip, { states: snapshot.states, lastTs: snapshot.lastTs });
         counters.restored++;
-        if (snapshot !== versions?.current) counters.rewound++;
       }
       const folded = snapshot !== undefined && snapshot.layout === pipeline.layout ? (snapshot.positions ?? {}) : {};
       positions.restored(ip, folded, versions?.current.positions);

@@ -197,6 +197,23 @@ describe('Kafka source: commits', () => {
     expect(await source.stop()).toBe(report);
   });
 
+  it('committed() resolves only once the group committed past the batch marked durable, one batch after another', async () => {
+    const topic = await newTopic(1);
+    const groupId = randomName('vigil-test');
+    await produce(kafka, topic, Array.from({ length: 12 }, (_, i) => ({ key: null, value: `r${i}` })));
+    const source = await openKafkaSource(kafka, { topics: [topic], groupId, ...fast });
+    const batches = source.batches({ maxSize: 4, maxWaitMs: 100 })[Symbol.asyncIterator]();
+    for (const end of ['4', '8', '12']) {
+      const [batch] = await pullRecords(batches, 1);
+      const last = batch!.at(-1)!.position;
+      source.markDurable(last);
+      await source.committed(last);
+      // Read from the broker, not from the source: what a restarted member would resume from.
+      expect(await committedOffsets(kafka, groupId, topic)).toEqual({ 0: end });
+    }
+    await source.stop();
+  });
+
   it('refuses markDurable for a position it never handed out', async () => {
     const topic = await newTopic(1);
     const source = await openKafkaSource(kafka, { topics: [topic], groupId: randomName('vigil-test'), ...fast });

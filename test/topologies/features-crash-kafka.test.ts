@@ -53,14 +53,18 @@ afterAll(async () => {
 
 const pipelineNow = async () => (await openV2Pipeline({ eventTimeMs: events[0]!.ts }, () => undefined)).pipeline;
 
-/** A feature-line sink that keeps the lines, and fails on its `failOn`-th write (if given). */
+/**
+ * A feature-line sink that keeps the lines, and fails on its `failOn`-th write of lines (if
+ * given): a batch of events, so of states saved. (A batch may also hold no event at all:
+ * Cowrie lines of event ids vigil does not read are dead-lettered.)
+ */
 function lineSink(failOn?: number): FeatureLineSink & { lines: FeatureLine[] } {
   let writes = 0;
   const lines: FeatureLine[] = [];
   return {
     lines,
     async write(batch) {
-      if (++writes === failOn) throw new Error('feature lines: disk full');
+      if (batch.length > 0 && ++writes === failOn) throw new Error('feature lines: disk full');
       lines.push(...batch);
     },
     close: async () => undefined,
@@ -81,7 +85,7 @@ describe('features topology, a batch read again after a failure', () => {
     await expect(failing.done).rejects.toThrow('disk full');
     await failing.source.stop();
     const afterFailure = await committedOffsets(kafka, groupId, topic);
-    expect(afterFailure, 'some batches committed before the failure').not.toEqual({});
+    expect(Object.values(afterFailure).some((o) => Number(o) > 0), `batches committed before the failure: ${JSON.stringify(afterFailure)}`).toBe(true);
 
     const restartedLines = lineSink();
     const restarted = await run(restartedLines);
@@ -93,6 +97,7 @@ describe('features topology, a batch read again after a failure', () => {
     const reference = await pipelineNow();
     const expected = new Map(events.map((e) => [e.eventId, Array.from(reference.step(e))]));
     expect(restarted.counters.rewound, 'the failed batch had saved states').toBeGreaterThan(0);
+    expect(restarted.counters.lost).toBe(0);
     for (const line of restartedLines.lines) expect(line.vector, line.eventId).toEqual(expected.get(line.eventId));
     const ips = [...new Set(events.map((e) => e.srcIp))];
     const stored = await store.load(ips);
