@@ -1,7 +1,6 @@
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { featuresTopology } from '../../topologies/features.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
-import type { GlobalCheckpoint } from '../features/pipeline.js';
 import { initBackend } from '../inference/backend.js';
 import type { FlowClassifier } from '../inference/classifier.js';
 import { createKafka } from '../kafka/client.js';
@@ -14,6 +13,7 @@ import { openEventSource, type OpenFileSourceOptions } from '../sources/file-sou
 import { createOfflineEventDecoder, openOfflineEventSource } from '../sources/offline-event-source.js';
 import { sourceStateCounters, type SourceStateCounters } from '../stages/source-states.js';
 import type { OfflineStore, ScanRange } from '../store/offline-store.js';
+import { restoreGlobalCheckpoint, saveGlobalCheckpoint } from '../store/global-checkpoint.js';
 import { openMigratedOfflineStore, openStateStore } from '../store/open-stores.js';
 import { childLogger } from '../telemetry/logger.js';
 import { createFeatureLineSink } from '../vector/v2/feature-line-sink.js';
@@ -107,9 +107,6 @@ async function firstReplayTime(offline: OfflineStore, range: ScanRange | undefin
   return undefined;
 }
 
-/** Global group states are checkpointed per instance under this entity, beside the sources'. */
-const globalEntity = (instance: string): string => `@global:${instance}`;
-
 export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunResult> {
   const started = performance.now();
   const sourceOptions: OpenFileSourceOptions = o.syslogYear === undefined ? {} : { syslogYear: o.syslogYear };
@@ -131,7 +128,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     const v2 = await openV2Pipeline({ ...intelOptions, ...(o.sequenceModel && { sequenceModel: o.sequenceModel }) }, (message) => log.warn(message));
     intelLoaded = v2.intel;
     const pipeline = v2.pipeline;
-    const instance = globalEntity(o.instance ?? 'default');
+    const instance = o.instance ?? 'default';
     let classifier: FlowClassifier | null = null;
     if (o.model !== undefined) {
       await initBackend(o.backend ?? 'auto');
@@ -140,10 +137,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
       log.info({ model: classifier.version }, 'scoring flows');
     }
     const scoring = classifier;
-    if (state) {
-      const [stored] = await state.store.load([instance]);
-      if (stored?.current.layout === pipeline.layout) pipeline.restoreGlobal(stored.current.states[0] as GlobalCheckpoint);
-    }
+    if (state) await restoreGlobalCheckpoint(state.store, pipeline, instance);
     const topologyOptions = {
       deadLetters,
       pipeline,
@@ -181,7 +175,7 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
         await close();
       }
     }
-    if (state) await state.store.save([{ entity: instance, snapshot: { layout: pipeline.layout, states: [pipeline.globalCheckpoint()], lastTs: 0 } }]);
+    if (state) await saveGlobalCheckpoint(state.store, pipeline, instance);
     sources = pipeline.sourceCount;
     scoring?.dispose();
   } finally {

@@ -90,6 +90,8 @@ export interface ServeStateReport {
   skipped: number;
   /** On the features topology: what the per-source feature states did (restored, saved, evicted...). */
   sources?: SourceStateCounters;
+  /** On the features topology: where the global (graph) states came from (serve-pipeline.ts). */
+  globalStates?: ServePipeline['globalStates'];
 }
 
 export interface ServeResult extends DetectReport {
@@ -342,7 +344,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
         store: state?.kind ?? (s.redis ? 'redis' : 'memory'),
         keyPrefix: s.keyPrefix,
         ...stateCounts,
-        ...(servePipeline && { sources: { ...servePipeline.counters } }),
+        ...(servePipeline && { sources: { ...servePipeline.counters }, globalStates: servePipeline.globalStates }),
       },
       deadLetterReasons: deadLetters.counts(),
       topics,

@@ -4,6 +4,7 @@ import { readManifest } from '../inference/model-store.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 import { sourceStateCounters, type SourceStateCounters } from '../stages/source-states.js';
 import { needsFeaturePipeline } from '../stages/vectorize.js';
+import { restoreGlobalCheckpoint, saveGlobalCheckpoint } from '../store/global-checkpoint.js';
 import { openStateStore } from '../store/open-stores.js';
 import type { SourceStateStore } from '../store/source-state-store.js';
 import { childLogger } from '../telemetry/logger.js';
@@ -29,17 +30,51 @@ export interface ServePipeline {
   /** Per-source states in Redis (with --redis), shared by the group's members; none: memory only. */
   stateStore?: SourceStateStore;
   counters: SourceStateCounters;
+  /**
+   * The global (graph) states: `restored` from this instance's last run, `fresh` (none was
+   * stored), or `not kept` (no Redis, or no stable instance name: --transactional-id).
+   */
+  globalStates: 'restored' | 'fresh' | 'not kept';
+  /** Checkpoints the global states (if kept) and closes the store. */
   close(): Promise<void>;
 }
 
 /**
  * The feature pipeline of a serve on the features topology. A live topic has no first event
  * to choose the Tor list by, so the list closest to now is taken (as `vigil features` does).
+ * With Redis and a transactional id (the instance's stable name), the global states are
+ * restored at start and checkpointed at the end (store/global-checkpoint.ts), so a planned
+ * restart keeps the graph.
  */
 export async function openServePipeline(s: ServeSettings): Promise<ServePipeline> {
   const { pipeline } = await openV2Pipeline({ eventTimeMs: Date.now() }, (message) => log.warn(message));
   const counters = sourceStateCounters();
-  if (!s.redis) return { pipeline, counters, close: async () => undefined };
+  if (!s.redis) return { pipeline, counters, globalStates: 'not kept', close: async () => undefined };
   const opened = openStateStore(s.redis, { keyPrefix: s.keyPrefix });
-  return { pipeline, stateStore: opened.store, counters, close: () => opened.close() };
+  const store = opened.store;
+  const instance = s.transactionalId;
+  if (instance === undefined) {
+    log.info('global feature states (graph) are not kept across restarts: give --transactional-id to name this instance');
+    return { pipeline, stateStore: store, counters, globalStates: 'not kept', close: () => opened.close() };
+  }
+  let globalStates: ServePipeline['globalStates'];
+  try {
+    globalStates = (await restoreGlobalCheckpoint(store, pipeline, instance)) ? 'restored' : 'fresh';
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return {
+    pipeline,
+    stateStore: store,
+    counters,
+    globalStates,
+    close: async () => {
+      try {
+        await saveGlobalCheckpoint(store, pipeline, instance);
+      } finally {
+        await opened.close();
+      }
+    },
+  };
 }
