@@ -23,9 +23,10 @@
  * Per-IP state (baseline_features, in Redis with --redis, else in memory) is folded before the
  * batch commits, one update per record with its (partition, offset): a redelivered record is
  * skipped, so state is effectively-once in both modes. On the features topology the per-source
- * feature states (Redis with --redis) are saved before the batch commits but carry no offsets:
- * a batch redelivered after a crash is stepped again (at-least-once state), and the global
- * graph state is each process's own, rebuilt from its stream after a restart.
+ * feature states (Redis with --redis) are saved before the batch commits with the offsets they
+ * folded, and a redelivered batch continues from the snapshot before it (effectively once:
+ * stages/source-states.ts); the global graph state is each process's own, checkpointed at
+ * close under --transactional-id (cli/serve-pipeline.ts).
  */
 import { hostname } from 'node:os';
 import { defaultIfEmpty, lastValueFrom, tap, type Observable } from 'rxjs';

@@ -12,15 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { openV2Pipeline } from '../../src/vector/v2/open-v2-pipeline.js';
 import { decodeSnapshot, encodeSnapshot, sourceStateKey } from '../../src/store/source-state-store.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
-import { randomName, waitFor } from '../kafka/broker.js';
-import { collectVerdicts, flowsPerKey, latestProgress, produceFlows, realFlows, spawnServe, stateArgs, useServeFixture, verdictCounts } from './serve-harness.js';
+import { crashAndRestart, flowsPerKey, realFlows, useServeFixture, verdictCounts } from './serve-harness.js';
 
 const N = 2400;
 const PARTITIONS = 4;
 /** The restarted process joins while the killed one is still a member until this expires. */
 const SESSION_TIMEOUT_MS = 6_000;
 const fixture = useServeFixture('vigil-crash-fp', PARTITIONS);
-const { kafka, topics, running } = fixture;
 
 /** Each source's states and last event time after one pipeline stepped `flows` in order, encoded exactly. */
 async function referenceStates(flows: readonly FlowEvent[]): Promise<Map<string, string>> {
@@ -50,50 +48,16 @@ async function servedStates(keyPrefix: string, ips: Iterable<string>): Promise<M
 describe('vigil serve --feature-pipeline, kill -9 and restart', () => {
   it('gives every flow one verdict and leaves each source the feature states of one uninterrupted pass', async () => {
     const flows = await realFlows(N);
-    const groupId = randomName('vigil-crash-fp-group');
-    const keyPrefix = fixture.statePrefix();
-    const args = [
-      '--feature-pipeline', '--group', groupId, '--input-topic', topics.flows, '--verdict-topic', topics.verdicts, '--dlq-topic', topics.dlq,
-      '--partitions', String(PARTITIONS), '--summary-interval-ms', '300',
-      '--session-timeout-ms', String(SESSION_TIMEOUT_MS), '--heartbeat-interval-ms', '500',
-      '--transactional-id', `${groupId}-engine-0`,
-      ...stateArgs(keyPrefix),
-      '--batch-size', '32',
-    ];
-    const first = spawnServe(args);
-    running.push(first);
-    await first.started;
-    const verdicts = await collectVerdicts(kafka, topics.verdicts);
-    try {
-      const half = N / 2;
-      await produceFlows(kafka, topics.flows, flows.slice(0, half));
-      await waitFor('the first half to start scoring', () => (latestProgress(first)?.events ?? 0) > 0 && verdicts.distinctKeys() > 0, 30_000);
-      first.child.kill('SIGKILL');
-      expect((await first.exited).signal).toBe('SIGKILL');
-      const beforeCrash = verdicts.distinctKeys();
-      await produceFlows(kafka, topics.flows, flows.slice(half));
+    const run = await crashAndRestart(fixture, flows, { name: 'vigil-crash-fp', partitions: PARTITIONS, sessionTimeoutMs: SESSION_TIMEOUT_MS, args: ['--feature-pipeline'] });
+    console.log(`crash (features topology): ${run.beforeCrash} verdicts committed before the kill; restarted engine's source states ${JSON.stringify(run.result?.state.sources)}`);
+    expect([...verdictCounts(run.received).keys()].sort()).toEqual(flows.map((f) => f.eventId).sort());
+    expect(run.received).toHaveLength(N);
 
-      const second = spawnServe(args);
-      running.push(second);
-      await second.started;
-      await waitFor(`${N} distinct verdicts`, () => verdicts.distinctKeys() >= N, SESSION_TIMEOUT_MS + 60_000);
-      second.child.kill('SIGTERM');
-      const { code, result } = await second.exited;
-      expect(code, second.stderr.join('\n')).toBe(0);
-      console.log(`crash (features topology): ${beforeCrash} verdicts committed before the kill; restarted engine's source states ${JSON.stringify(result?.state.sources)}`);
-
-      expect(beforeCrash, 'the kill landed mid-stream').toBeLessThan(half);
-      expect([...verdictCounts(verdicts.received).keys()].sort()).toEqual(flows.map((f) => f.eventId).sort());
-      expect(verdicts.received).toHaveLength(N);
-
-      // Records are keyed by source IP, so each source's flows reach serve in the order produced.
-      const reference = await referenceStates(flows);
-      const served = await servedStates(keyPrefix, flowsPerKey(flows).keys());
-      expect(served.size).toBe(reference.size);
-      const differing = [...reference].filter(([ip, text]) => served.get(ip) !== text).map(([ip]) => ip);
-      expect(differing).toEqual([]);
-    } finally {
-      await verdicts.close();
-    }
+    // Records are keyed by source IP, so each source's flows reach serve in the order produced.
+    const reference = await referenceStates(flows);
+    const served = await servedStates(run.keyPrefix, flowsPerKey(flows).keys());
+    expect(served.size).toBe(reference.size);
+    const differing = [...reference].filter(([ip, text]) => served.get(ip) !== text).map(([ip]) => ip);
+    expect(differing).toEqual([]);
   });
 });

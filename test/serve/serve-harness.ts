@@ -14,7 +14,7 @@ import type { Verdict } from '../../src/events/verdict.js';
 import { createFlowEncoder } from '../../src/kafka/flow-codec.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { readFlows } from '../../src/sources/read-events.js';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { BROKERS, committedOffsets, deleteTopics, ensureBroker, produce, randomName, testKafka, waitFor } from '../kafka/broker.js';
 import type { Redis } from 'ioredis';
@@ -260,4 +260,69 @@ export async function referenceState(fixture: ServeFixture): Promise<Map<string,
   const { code } = await serve.exited;
   if (code !== 0) throw new Error(`the reference serve exited with ${code}:\n${serve.stderr.join('\n')}`);
   return baselineState(fixture.redis, keyPrefix);
+}
+
+export interface CrashRestart {
+  groupId: string;
+  /** Where both runs kept their state. */
+  keyPrefix: string;
+  /** Distinct verdicts committed when the first process was killed. */
+  beforeCrash: number;
+  /** Every verdict read (read_committed), duplicates included. */
+  received: ReceivedVerdict[];
+  /** The restarted process's final summary. */
+  result: ServeResult | undefined;
+}
+
+/**
+ * kill -9 and restart: one serve on the fixture's flows topic (state in Redis, batches of 32,
+ * the same transactional id before and after, so the restart fences the killed producer) is
+ * killed with SIGKILL while the first half of `flows` is being scored; the second half is
+ * produced, a new process started with the same arguments, and stopped with SIGTERM once
+ * every flow has a verdict. Asserts what any run must give: the kill, a clean exit, and
+ * every offset committed.
+ */
+export async function crashAndRestart(
+  fixture: ServeFixture,
+  flows: readonly FlowEvent[],
+  o: { name: string; partitions: number; sessionTimeoutMs: number; args?: readonly string[] },
+): Promise<CrashRestart> {
+  const { kafka, topics, running } = fixture;
+  const groupId = randomName(`${o.name}-group`);
+  const keyPrefix = fixture.statePrefix();
+  const args = [
+    ...(o.args ?? []),
+    '--group', groupId, '--input-topic', topics.flows, '--verdict-topic', topics.verdicts, '--dlq-topic', topics.dlq,
+    '--partitions', String(o.partitions), '--summary-interval-ms', '300',
+    '--session-timeout-ms', String(o.sessionTimeoutMs), '--heartbeat-interval-ms', '500',
+    '--transactional-id', `${groupId}-engine-0`,
+    ...stateArgs(keyPrefix),
+    '--batch-size', '32',
+  ];
+  const first = spawnServe(args);
+  running.push(first);
+  await first.started;
+  const verdicts = await collectVerdicts(kafka, topics.verdicts);
+  try {
+    const half = Math.floor(flows.length / 2);
+    await produceFlows(kafka, topics.flows, flows.slice(0, half));
+    await waitFor('the first half to start scoring', () => (latestProgress(first)?.events ?? 0) > 0 && verdicts.distinctKeys() > 0, 30_000);
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    const beforeCrash = verdicts.distinctKeys();
+    await produceFlows(kafka, topics.flows, flows.slice(half));
+
+    const second = spawnServe(args);
+    running.push(second);
+    await second.started;
+    await waitFor(`${flows.length} distinct verdicts`, () => verdicts.distinctKeys() >= flows.length, o.sessionTimeoutMs + 60_000);
+    second.child.kill('SIGTERM');
+    const { code, result } = await second.exited;
+    expect(code, second.stderr.join('\n')).toBe(0);
+    expect(await committedOffsets(kafka, groupId, topics.flows)).toEqual(await endOffsets(kafka, topics.flows));
+    expect(beforeCrash, 'the kill landed mid-stream').toBeLessThan(half);
+    return { groupId, keyPrefix, beforeCrash, received: [...verdicts.received], result };
+  } finally {
+    await verdicts.close();
+  }
 }
