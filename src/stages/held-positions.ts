@@ -63,10 +63,6 @@ export class HeldPositions {
   forget(ips: readonly string[]): void {
     for (const ip of ips) this.#held.delete(ip);
   }
-
-  get size(): number {
-    return this.#held.size;
-  }
 }
 
 /** `folded` advanced by a batch's last offsets. */
