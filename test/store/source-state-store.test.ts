@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySourceStateStore } from '../../src/store/memory/memory-source-state-store.js';
 import { RedisSourceStateStore } from '../../src/store/redis/redis-source-state-store.js';
-import { foldedBefore, snapshotBefore, SourceStateStoreError, sourceStateKey, type SourceSnapshot, type SourceStateStore } from '../../src/store/source-state-store.js';
+import { foldedBefore, previousSourceStateKey, snapshotBefore, SourceStateStoreError, sourceStateKey, type SourceSnapshot, type SourceStateStore } from '../../src/store/source-state-store.js';
 import { deleteKeys, randomPrefix, testClient } from './redis-test-client.js';
 
 /** States hold numbers JSON cannot: they must come back as they went in. */
@@ -49,7 +49,7 @@ function contract(name: string, make: (ttlMs: number) => { store: SourceStateSto
       expect(await store.load(['ip'])).toEqual([{ current: at(30), previous: at(15) }]);
     });
 
-    it('forgets both snapshots once the TTL has passed since the last save', async () => {
+    it('forgets a source once the TTL has passed since its last save', async () => {
       const { store, expire } = make(300);
       await store.save([{ entity: 'ip', snapshot: SNAPSHOT }]);
       await store.save([{ entity: 'ip', snapshot: SNAPSHOT, retainCurrent: true }]);
@@ -82,6 +82,19 @@ contract('redis', (ttlMs) => {
     store: new RedisSourceStateStore({ client, keyPrefix, ttlMs }),
     expire: () => new Promise((resolve) => setTimeout(resolve, ttlMs + 100)),
   };
+});
+
+describe('redis source state store keys', () => {
+  it('keeps the previous snapshot with an expiry (COPY carries the TTL), never forever', async () => {
+    const keyPrefix = randomPrefix();
+    prefixes.push(keyPrefix);
+    const store = new RedisSourceStateStore({ client, keyPrefix, ttlMs: 60_000 });
+    await store.save([{ entity: 'ip', snapshot: SNAPSHOT }]);
+    await store.save([{ entity: 'ip', snapshot: SNAPSHOT, retainCurrent: true }]);
+    const ttl = await client.pttl(previousSourceStateKey(keyPrefix, 'ip'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
 });
 
 describe('redis source state store errors', () => {
