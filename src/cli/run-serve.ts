@@ -205,11 +205,16 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   let servePipeline: ServePipeline | undefined;
   let offline: OfflineStore | undefined;
   const exactlyOnce = s.delivery === 'exactly-once';
+  /**
+   * Set once the topology ended without failure and every batch it took is committed: only
+   * then do the global feature states hold nothing the group will deliver again.
+   */
+  let cleanStop = false;
   try {
     if (throughPipeline) {
       const p = await openServePipeline(s);
       servePipeline = p;
-      opened.push({ what: 'feature state store', close: () => p.close() });
+      opened.push({ what: 'feature state store', close: () => p.close({ checkpoint: cleanStop }) });
     } else {
       const st = await openStateStore(s);
       state = st;
@@ -329,6 +334,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       failure ??= err;
     }
     clearInterval(timer);
+    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0;
     const closeFailure = await closeAll(opened);
     const model = models.current().version;
     models.close();

@@ -35,16 +35,19 @@ export interface ServePipeline {
    * stored), or `not kept` (no Redis, or no stable instance name: --transactional-id).
    */
   globalStates: 'restored' | 'fresh' | 'not kept';
-  /** Checkpoints the global states (if kept) and closes the store. */
-  close(): Promise<void>;
+  /**
+   * Closes the store, first checkpointing the global states (if kept) when `checkpoint`: only
+   * after a clean stop, since after a failure they hold records the group will deliver again.
+   */
+  close(options: { checkpoint: boolean }): Promise<void>;
 }
 
 /**
  * The feature pipeline of a serve on the features topology. A live topic has no first event
  * to choose the Tor list by, so the list closest to now is taken (as `vigil features` does).
  * With Redis and a transactional id (the instance's stable name), the global states are
- * restored at start and checkpointed at the end (store/global-checkpoint.ts), so a planned
- * restart keeps the graph.
+ * restored at start and checkpointed after a clean stop (store/global-checkpoint.ts), so a
+ * planned restart keeps the graph.
  */
 export async function openServePipeline(s: ServeSettings): Promise<ServePipeline> {
   const { pipeline } = await openV2Pipeline({ eventTimeMs: Date.now() }, (message) => log.warn(message));
@@ -69,9 +72,10 @@ export async function openServePipeline(s: ServeSettings): Promise<ServePipeline
     stateStore: store,
     counters,
     globalStates,
-    close: async () => {
+    close: async ({ checkpoint }) => {
       try {
-        await saveGlobalCheckpoint(store, pipeline, instance);
+        if (checkpoint) await saveGlobalCheckpoint(store, pipeline, instance);
+        else log.warn({ instance }, 'the run did not stop cleanly: global feature states (graph) not checkpointed');
       } finally {
         await opened.close();
       }

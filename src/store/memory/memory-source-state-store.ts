@@ -42,8 +42,7 @@ export class MemorySourceStateStore implements SourceStateStore {
     const encoded = entries.map((e) => ({ entry: e, current: sourceStateKey(this.#options.keyPrefix, e.entity), text: encodeSnapshot(e.snapshot) }));
     for (const { entry, current, text } of encoded) {
       const held = this.#live(current);
-      // As Redis COPY does: the previous snapshot keeps the current one's expiry.
-      if (entry.retainCurrent && held) this.#entries.set(previousSourceStateKey(this.#options.keyPrefix, entry.entity), held);
+      if (entry.retainCurrent && held) this.#entries.set(previousSourceStateKey(this.#options.keyPrefix, entry.entity), { text: held.text, expiresAt });
       this.#entries.set(current, { text, expiresAt });
     }
   }

@@ -27,7 +27,7 @@ function toError(operation: SourceStateOperation, error: unknown): SourceStateSt
 /**
  * The feature-state store on Redis: two string keys per source, its current and its previous
  * encoded snapshot. `load` is one MGET of both, `save` one MULTI of (COPY current to previous,
- * which carries its TTL along, then) SET ... PX, so a micro-batch costs two round trips
+ * PEXPIRE previous, then) SET ... PX, so a micro-batch costs two round trips
  * whatever its number of sources, and another reader sees all of a batch's snapshots or none.
  */
 export class RedisSourceStateStore implements SourceStateStore {
@@ -56,7 +56,11 @@ export class RedisSourceStateStore implements SourceStateStore {
     const multi = this.#client.multi();
     for (const e of entries) {
       const current = sourceStateKey(this.#options.keyPrefix, e.entity);
-      if (e.retainCurrent) multi.copy(current, previousSourceStateKey(this.#options.keyPrefix, e.entity), 'REPLACE');
+      if (e.retainCurrent) {
+        const previous = previousSourceStateKey(this.#options.keyPrefix, e.entity);
+        // COPY carries the remaining TTL along; the previous snapshot must live as long as the new current one.
+        multi.copy(current, previous, 'REPLACE').pexpire(previous, this.#options.ttlMs);
+      }
       multi.set(current, encodeSnapshot(e.snapshot), 'PX', this.#options.ttlMs);
     }
     let replies: [Error | null, unknown][] | null;
