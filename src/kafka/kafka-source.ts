@@ -42,6 +42,7 @@
  * group and disconnects.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EachBatchPayload, Kafka, TopicOffsets } from 'kafkajs';
 import { ConfigError } from '../errors/vigil-error.js';
 import { formatPosition, type Position, type RawRecord, type RecordSource } from '../sources/record.js';
@@ -409,8 +410,14 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
 
     async committed(last: Position): Promise<void> {
       if (s.commits !== 'group' || last.kind !== 'kafka') return;
-      // A commit running when `last` became durable may not carry it: the queued one does.
-      if (!ledger.isCommitted(last) && lifecycle.is('running', 'stopping')) await requestCommit();
+      const pending = (): boolean => !ledger.isCommitted(last) && ledger.owns(last.topic, last.partition) && lifecycle.is('running', 'stopping');
+      // A commit running when `last` became durable may not carry it: the queued one does. A
+      // failed one is retried; a lost partition or a stopped source ends the wait (the group
+      // then reads the records again from its committed offset).
+      while (pending()) {
+        await requestCommit();
+        if (pending()) await delay(s.commitRetryMs);
+      }
     },
 
     async commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void> {

@@ -46,7 +46,8 @@ export interface RecordSource {
   markDurable(last: Position): void;
   /**
    * Resolves once what was marked durable up to `last` is committed where a restart resumes
-   * from (a Kafka group's offsets), or the commit failed (the source logs and retries it).
+   * from (a Kafka group's offsets), retrying failed commits, or once it never will be by
+   * this reader (its partition moved to another member, or the source stopped).
    * Absent: durability is all there is (a file's checkpoint). A stage that must not run
    * ahead of the commits awaits it: feature-state snapshots keep one version back, which
    * covers one uncommitted batch (store/source-state-store.ts).
