@@ -1,5 +1,6 @@
 import { defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { featuresTopology } from '../../topologies/features.js';
+import { ConfigError } from '../errors/vigil-error.js';
 import { loadFlowClassifier } from '../ensemble/load-flow-classifier.js';
 import { initBackend } from '../inference/backend.js';
 import type { FlowClassifier } from '../inference/classifier.js';
@@ -109,6 +110,10 @@ async function firstReplayTime(offline: OfflineStore, range: ScanRange | undefin
 
 export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunResult> {
   const started = performance.now();
+  if (o.kafka && o.state && o.kafka.topics.length > 1) {
+    // A source would then arrive on a partition of each topic, which different members may own.
+    throw new ConfigError('features: per-source states (--state) need one input topic, keyed by source IP; give one --input-topic');
+  }
   const sourceOptions: OpenFileSourceOptions = o.syslogYear === undefined ? {} : { syslogYear: o.syslogYear };
   const replayStore = o.replay ? await openMigratedOfflineStore(o.replay.offline) : null;
   const offline = o.offline ? await openMigratedOfflineStore(o.offline) : null;
@@ -227,7 +232,7 @@ export function formatFeaturesResult(r: FeaturesRunResult): string {
   return [
     `records ${r.records}  vectors ${r.events} (feature version 2, 100 dims)  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
     `sources held ${r.sources}  in ${r.seconds.toFixed(2)} s`,
-    `source states: restored ${r.state.restored}  rewound ${r.state.rewound} (lost ${r.state.lost})  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
+    `source states: restored ${r.state.restored}  rewound ${r.state.rewound} (lost ${r.state.lost})  split over partitions ${r.state.split}  fresh ${r.state.fresh}  layout mismatch ${r.state.layoutMismatch}  saved ${r.state.saved}  evicted idle ${r.state.evicted}`,
     `ASN table: ${r.intel.asnTable ?? 'none (feature 83 = -1)'}`,
     `Tor list: ${r.intel.torList ?? 'none (feature 84 = 0)'}`,
   ].join('\n');

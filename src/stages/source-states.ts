@@ -29,6 +29,12 @@ export interface SourceStateCounters {
   rewound: number;
   /** Of those, sources whose previous snapshot held such records too: started afresh, history lost. */
   lost: number;
+  /**
+   * Sources whose records arrived on a second partition (records not keyed by source IP, or
+   * several input topics): the rewind compares only the partitions of the batch at hand, so
+   * their states are not effectively once.
+   */
+  split: number;
   /** Sources the store had no snapshot of (none, or none before the batch): started afresh. */
   fresh: number;
   /** Snapshots of another pipeline layout, ignored: started afresh. */
@@ -42,7 +48,7 @@ export interface SourceStateCounters {
 }
 
 export function sourceStateCounters(): SourceStateCounters {
-  return { restored: 0, rewound: 0, lost: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
+  return { restored: 0, rewound: 0, lost: 0, split: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
 }
 
 /** What the state stages share: the pipeline holding the states, their positions, the counts. */
@@ -117,7 +123,9 @@ export function saveSourceStates(store: SourceStateStore, held: HeldSources): (b
       const state = pipeline.source(ip);
       if (state === undefined) continue;
       const span = spanOf(spans, ip);
-      const folded = advance(positions.folded(ip), span.last);
+      const before = positions.folded(ip);
+      const folded = advance(before, span.last);
+      if (Object.keys(before).length === 1 && Object.keys(folded).length > 1) counters.split++;
       entries.push({
         entity: ip,
         snapshot: { layout: pipeline.layout, states: state.states, lastTs: state.lastTs, positions: folded },

@@ -98,6 +98,7 @@ describe('features topology, a batch read again after a failure', () => {
     const expected = new Map(events.map((e) => [e.eventId, Array.from(reference.step(e))]));
     expect(restarted.counters.rewound, 'the failed batch had saved states').toBeGreaterThan(0);
     expect(restarted.counters.lost).toBe(0);
+    expect(restarted.counters.split).toBe(0);
     for (const line of restartedLines.lines) expect(line.vector, line.eventId).toEqual(expected.get(line.eventId));
     const ips = [...new Set(events.map((e) => e.srcIp))];
     const stored = await store.load(ips);

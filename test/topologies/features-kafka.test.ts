@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFeatures } from '../../src/cli/run-features.js';
+import { ConfigError } from '../../src/errors/vigil-error.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
 import { writeV2Inputs, type V2Inputs } from '../features/v2-fixtures.js';
@@ -57,4 +58,13 @@ describe('vigil features on a Kafka topic', () => {
     expect(b.map((l) => l.eventId)).toEqual(a.map((l) => l.eventId));
     expect(b.map((l) => l.vector)).toEqual(a.map((l) => l.vector));
   }, 120_000);
+
+  it('refuses per-source states over several input topics: a source would arrive on a partition of each', async () => {
+    const run = runFeatures({
+      inputs: [], out: null, dlq: null, batchSize: 16, batchWaitMs: 20, state: 'redis://127.0.0.1:6379',
+      kafka: { brokers: BROKERS, topics: [topic, `${topic}-auth`], groupId: randomName('vigil-test-features'), events: 'cowrie-json', stop: new AbortController().signal },
+    });
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(run).rejects.toThrow(/one input topic/);
+  });
 });

@@ -124,6 +124,25 @@ describe('per-source feature states across a crash', () => {
   });
 });
 
+describe('per-source feature states, a source over several partitions', () => {
+  it('is counted as split once, since its rewind compares only the partitions of the batch at hand', async () => {
+    const ip = events[0]!.srcIp;
+    const own = events.filter((e) => e.srcIp === ip).slice(0, 6);
+    const batch = (from: number, to: number, partition: (i: number) => number): EventBatch => {
+      const accepted = own.slice(from, to).map((event, i) => ({ event, position: { kind: 'kafka' as const, topic: 'cowrie', partition: partition(from + i), offset: String(from + i) }, readAt: 0 }));
+      return { size: accepted.length, last: accepted.at(-1)!.position, accepted, bad: [] };
+    };
+    const counters = sourceStateCounters();
+    const member: Member = { held: heldSources(await pipelineAt(own[0]!.ts), counters) };
+    const store = new MemorySourceStateStore({ keyPrefix: 'split:' });
+    await step(member, store, batch(0, 2, () => 0));
+    expect(counters.split).toBe(0);
+    await step(member, store, batch(2, 4, (i) => i % 2));
+    await step(member, store, batch(4, 6, (i) => i % 2));
+    expect(counters.split).toBe(1);
+  });
+});
+
 /** A store that keeps no positions and no previous snapshot: what serve had before the rewind. */
 function latestSnapshotOnly(store: SourceStateStore): SourceStateStore {
   return {
