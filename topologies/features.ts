@@ -67,6 +67,11 @@ export interface FeaturesTopologyOptions {
   /** Counts of the state stages, for a run summary. */
   counters?: SourceStateCounters;
   /**
+   * With a state store and transactional commits: whether a batch is already stale (e.g.
+   * KafkaSource.isStale of its last position); its snapshots are then not saved.
+   */
+  stale?: (batch: EventBatch) => boolean;
+  /**
    * With a state store shared by a consumer group: changes whenever this process's share of
    * the sources may have moved (e.g. KafkaSource stats().groupJoins); held sources are then
    * dropped and restored from the store (stages/source-states.ts).
@@ -114,7 +119,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         map(models ? learnFromVerdicts(o.pipeline, o.minLearnConfidence ?? MIN_LEARN_CONFIDENCE_DEFAULT) : unchanged),
       )
       .pipe(
-        concatMap(store ? saveSourceStates(store, held) : passThrough),
+        concatMap(store ? saveSourceStates(store, held, o.stale) : passThrough),
         concatMap(o.offline && models ? recordScoredVectors(o.offline) : passThrough),
         map(evictIdleSources(held, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs)),
         concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),

@@ -292,7 +292,11 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
         ...common,
         pipeline: servePipeline.pipeline,
         counters: servePipeline.counters,
-        ...(servePipeline.stateStore && { stateStore: servePipeline.stateStore, ownership: () => source.stats().groupJoins }),
+        ...(servePipeline.stateStore && {
+          stateStore: servePipeline.stateStore,
+          ownership: () => source.stats().groupJoins,
+          stale: (batch: EventBatch) => batch.last !== null && source.isStale(batch.last),
+        }),
       })
     : detectTopology({ ...common, ...(state && { state: state.store }) });
   const completion = lastValueFrom(

@@ -118,6 +118,12 @@ export interface KafkaStopReport {
 export interface KafkaSource extends RecordSource {
   /** Group commits only (in transactional mode the transaction is the commit): see RecordSource. */
   committed(last: Position): Promise<void>;
+  /**
+   * Transactional commits only (false otherwise): whether the batch ending at `last` is already
+   * stale, i.e. its commit will drop its outputs and the group will read its records again.
+   * A stage may then skip writes that would only be undone (the feature-state snapshots).
+   */
+  isStale(last: Position): boolean;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly settings: Readonly<KafkaSourceSettings>;
@@ -418,6 +424,10 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
         await requestCommit();
         if (pending()) await delay(s.commitRetryMs);
       }
+    },
+
+    isStale(last: Position): boolean {
+      return s.commits === 'transaction' && last.kind === 'kafka' && ledger.isStale(last);
     },
 
     async commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void> {

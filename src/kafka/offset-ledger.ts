@@ -115,11 +115,23 @@ export class OffsetLedger {
     this.#handedOut.push({ last, next, epoch: this.#epoch });
   }
 
+  #indexOf(last: KafkaPosition): number {
+    return this.#handedOut.findIndex((b) => b.last.topic === last.topic && b.last.partition === last.partition && b.last.offset === last.offset);
+  }
+
   #take(last: KafkaPosition): HandedOutBatch[] | undefined {
-    const at = this.#handedOut.findIndex(
-      (b) => b.last.topic === last.topic && b.last.partition === last.partition && b.last.offset === last.offset,
-    );
+    const at = this.#indexOf(last);
     return at === -1 ? undefined : this.#handedOut.splice(0, at + 1);
+  }
+
+  /**
+   * Whether settle(last) would now answer `stale`, without settling: the batch ending at
+   * `last`, or one handed out before it, was handed out before the latest rebalance started.
+   * False for a position not handed out (or settled already).
+   */
+  isStale(last: KafkaPosition): boolean {
+    const at = this.#indexOf(last);
+    return at !== -1 && this.#handedOut.slice(0, at + 1).some((b) => b.epoch !== this.#epoch);
   }
 
   /**

@@ -35,6 +35,8 @@ export interface SourceStateCounters {
    * their states are not effectively once.
    */
   split: number;
+  /** Batches whose snapshots were not saved: already stale (a rebalance; read again by the group). */
+  staleSkipped: number;
   /** Sources the store had no snapshot of (none, or none before the batch): started afresh. */
   fresh: number;
   /** Snapshots of another pipeline layout, ignored: started afresh. */
@@ -48,7 +50,7 @@ export interface SourceStateCounters {
 }
 
 export function sourceStateCounters(): SourceStateCounters {
-  return { restored: 0, rewound: 0, lost: 0, split: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
+  return { restored: 0, rewound: 0, lost: 0, split: 0, staleSkipped: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
 }
 
 /** What the state stages share: the pipeline holding the states, their positions, the counts. */
@@ -114,9 +116,22 @@ export function releaseSourcesOnRebalance(held: HeldSources, ownership: () => nu
   };
 }
 
-export function saveSourceStates(store: SourceStateStore, held: HeldSources): (batch: EventBatch) => Promise<EventBatch> {
+/**
+ * After featurize. `stale` (a transactional source's KafkaSource.isStale): a batch a rebalance
+ * already made stale is read again by the group, maybe by another member, which may have
+ * loaded these sources already; its snapshots are not written, so that member's are not
+ * overwritten, and its sources leave memory here, so that this member too continues them
+ * from the store when their records come again.
+ */
+export function saveSourceStates(store: SourceStateStore, held: HeldSources, stale?: (batch: EventBatch) => boolean): (batch: EventBatch) => Promise<EventBatch> {
   const { pipeline, positions, counters } = held;
   return async (batch) => {
+    if (stale?.(batch)) {
+      const dropped = sourcesOf(batch).filter((ip) => pipeline.forget(ip));
+      positions.forget(dropped);
+      counters.staleSkipped++;
+      return batch;
+    }
     const spans = batchSpans(batch.accepted);
     const entries: SourceSnapshotEntry[] = [];
     for (const ip of sourcesOf(batch)) {

@@ -313,6 +313,22 @@ describe('offset ledger', () => {
     expect(ledger.settle(at('t', 1, 7).position)).toEqual({ offsets: [{ topic: 't', partition: 1, offset: '8' }], stale: false });
   });
 
+  it('tells whether a batch is already stale before it is settled, and settling answers the same', () => {
+    const ledger = new OffsetLedger();
+    ledger.assign({ t: [0] });
+    ledger.handOut([at('t', 0, 0), at('t', 0, 1)]);
+    expect(ledger.isStale(at('t', 0, 1).position)).toBe(false);
+    ledger.rebalanceStarted();
+    ledger.handOut([at('t', 0, 2)]);
+    // The later batch is settled with the stale one before it: stale too.
+    expect(ledger.isStale(at('t', 0, 1).position)).toBe(true);
+    expect(ledger.isStale(at('t', 0, 2).position)).toBe(true);
+    expect(ledger.isStale(at('t', 0, 9).position)).toBe(false);
+    expect(ledger.settle(at('t', 0, 1).position)?.stale).toBe(true);
+    expect(ledger.isStale(at('t', 0, 2).position)).toBe(false);
+    expect(ledger.settle(at('t', 0, 2).position)?.stale).toBe(false);
+  });
+
   it('knows which records its own confirmed commits cover, on partitions it still owns', () => {
     const ledger = new OffsetLedger();
     ledger.assign({ t: [0, 1] });

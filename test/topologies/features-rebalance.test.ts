@@ -143,6 +143,31 @@ describe('per-source feature states, a source over several partitions', () => {
   });
 });
 
+describe('per-source feature states, a batch already stale', () => {
+  it('is not saved, and its sources leave memory: the store keeps the states before it', async () => {
+    const n = events.length;
+    const half = Math.floor(n / 2);
+    const store = new MemorySourceStateStore({ keyPrefix: 'stale:' });
+    const counters = sourceStateCounters();
+    const held = heldSources(await pipelineAt(events[0]!.ts), counters);
+    let batch = await restoreSourceStates(store, held)(kafkaBatch(0, half));
+    await saveSourceStates(store, held)(featurize(held.pipeline)(batch));
+    const ips = [...new Set(events.map((e) => e.srcIp))];
+    const before = await store.load(ips);
+
+    batch = await restoreSourceStates(store, held)(kafkaBatch(half, n));
+    await saveSourceStates(store, held, () => true)(featurize(held.pipeline)(batch));
+    expect(counters.staleSkipped).toBe(1);
+    expect(await store.load(ips)).toEqual(before);
+    const staleSources = new Set(events.slice(half).map((e) => e.srcIp));
+    for (const ip of staleSources) expect(held.pipeline.holds(ip), ip).toBe(false);
+    // Read again, the batch gives the vectors of one pass.
+    const again = await restoreSourceStates(store, held)(kafkaBatch(half, n));
+    const expected = vectorsOf(featurize(await pipelineAt(events[0]!.ts))(kafkaBatch(0, n)));
+    expect(vectorsOf(featurize(held.pipeline)(again))).toEqual(expected.slice(half));
+  });
+});
+
 /** A store that keeps no positions and no previous snapshot: what serve had before the rewind. */
 function latestSnapshotOnly(store: SourceStateStore): SourceStateStore {
   return {
