@@ -206,8 +206,9 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   let offline: OfflineStore | undefined;
   const exactlyOnce = s.delivery === 'exactly-once';
   /**
-   * Set once the topology ended without failure and every batch it took is committed: only
-   * then do the global feature states hold nothing the group will deliver again.
+   * Set once the topology ended without failure, every batch it took committed and none was
+   * dropped as stale: only then do the global feature states hold nothing the group will
+   * deliver again.
    */
   let cleanStop = false;
   try {
@@ -338,7 +339,9 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       failure ??= err;
     }
     clearInterval(timer);
-    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0;
+    // A stale batch was featurized before it was dropped: its records are in the global states too.
+    const droppedBatches = (transactions?.().discards ?? 0) + (servePipeline?.counters.staleSkipped ?? 0);
+    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && droppedBatches === 0;
     const closeFailure = await closeAll(opened);
     const model = models.current().version;
     models.close();

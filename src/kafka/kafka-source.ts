@@ -175,6 +175,8 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   // kafkajs' pause/resume need its consumer group, which exists from the first GROUP_JOIN
   // until a crash (a restart builds a new one and joins again).
   let groupReady = false;
+  /** Between REBALANCING and GROUP_JOIN (see batches()). */
+  let rebalancing = false;
   let fatal: KafkaError | undefined;
   let batchesCalled = false;
   let stopping: Promise<KafkaStopReport> | undefined;
@@ -248,6 +250,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       buffer = [];
       counters.droppedOnRebalance += dropped;
       groupReady = true;
+      rebalancing = false;
       ledger.rebalanceStarted();
       syncFlowControl(true);
       log.info({ revoked, added, dropped, assignment: ledger.owned() }, 'partitions assigned');
@@ -258,6 +261,7 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
   consumer.on(
     consumer.events.REBALANCING,
     guarded('REBALANCING', () => {
+      rebalancing = true;
       ledger.rebalanceStarted();
       void requestCommit();
     }),
@@ -381,7 +385,10 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
           counters.droppedCommitted += buffer.length - fresh.length;
           buffer = fresh;
           const oldest = buffer[0];
-          if (!oldest) {
+          // Transactional: a batch handed out while the group rebalances is stale before it
+          // starts (the join that ends the rebalance drops its outputs); worse, it would build
+          // on the states of the batch before it, which the rebalance may also have dropped.
+          if (!oldest || (s.commits === 'transaction' && rebalancing)) {
             await wakeup.wait();
             continue;
           }
@@ -416,10 +423,13 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
 
     async committed(last: Position): Promise<void> {
       if (s.commits !== 'group' || last.kind !== 'kafka') return;
-      const pending = (): boolean => !ledger.isCommitted(last) && ledger.owns(last.topic, last.partition) && lifecycle.is('running', 'stopping');
+      const joins = counters.groupJoins;
+      const pending = (): boolean =>
+        !ledger.isCommitted(last) && counters.groupJoins === joins && ledger.owns(last.topic, last.partition) && lifecycle.is('running', 'stopping');
       // A commit running when `last` became durable may not carry it: the queued one does. A
-      // failed one is retried; a lost partition or a stopped source ends the wait (the group
-      // then reads the records again from its committed offset).
+      // failed one is retried. A rebalance (the ledger then forgets what the partition had to
+      // commit, even if it comes back) or a stopped source ends the wait: the group reads any
+      // uncommitted records again from its committed offset.
       while (pending()) {
         await requestCommit();
         if (pending()) await delay(s.commitRetryMs);

@@ -140,7 +140,7 @@ export function saveSourceStates(store: SourceStateStore, held: HeldSources, sta
       const span = spanOf(spans, ip);
       const before = positions.folded(ip);
       const folded = advance(before, span.last);
-      if (Object.keys(before).length === 1 && Object.keys(folded).length > 1) counters.split++;
+      if (Object.keys(before).length <= 1 && Object.keys(folded).length > 1) counters.split++;
       entries.push({
         entity: ip,
         snapshot: { layout: pipeline.layout, states: state.states, lastTs: state.lastTs, positions: folded },

@@ -84,6 +84,20 @@ contract('redis', (ttlMs) => {
   };
 });
 
+describe('memory source state store expiry', () => {
+  it('gives the previous snapshot the TTL of the new current one, as Redis does', async () => {
+    let clock = 0;
+    const store = new MemorySourceStateStore({ ttlMs: 1_000, clock: () => clock });
+    await store.save([{ entity: 'ip', snapshot: SNAPSHOT }]);
+    clock = 900;
+    await store.save([{ entity: 'ip', snapshot: { ...SNAPSHOT, lastTs: 2 }, retainCurrent: true }]);
+    clock = 1_800;
+    expect(await store.load(['ip'])).toEqual([{ current: { ...SNAPSHOT, lastTs: 2 }, previous: SNAPSHOT }]);
+    clock = 1_900;
+    expect(await store.load(['ip'])).toEqual([undefined]);
+  });
+});
+
 describe('redis source state store keys', () => {
   it('gives the previous snapshot the TTL of the new current one, never forever', async () => {
     const keyPrefix = randomPrefix();

@@ -140,6 +140,13 @@ describe('per-source feature states, a source over several partitions', () => {
     await step(member, store, batch(2, 4, (i) => i % 2));
     await step(member, store, batch(4, 6, (i) => i % 2));
     expect(counters.split).toBe(1);
+    // Split from its very first batch, as unkeyed records are.
+    const fromStart = sourceStateCounters();
+    const other: Member = { held: heldSources(await pipelineAt(own[0]!.ts), fromStart) };
+    const otherStore = new MemorySourceStateStore({ keyPrefix: 'split-start:' });
+    await step(other, otherStore, batch(0, 2, (i) => i % 2));
+    await step(other, otherStore, batch(2, 4, (i) => i % 2));
+    expect(fromStart.split).toBe(1);
   });
 });
 

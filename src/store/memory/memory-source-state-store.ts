@@ -42,7 +42,12 @@ export class MemorySourceStateStore implements SourceStateStore {
     const encoded = entries.map((e) => ({ entry: e, current: sourceStateKey(this.#options.keyPrefix, e.entity), text: encodeSnapshot(e.snapshot) }));
     for (const { entry, current, text } of encoded) {
       const held = this.#live(current);
-      if (entry.retainCurrent && held) this.#entries.set(previousSourceStateKey(this.#options.keyPrefix, entry.entity), { text: held.text, expiresAt });
+      if (entry.retainCurrent) {
+        // As Redis does: COPY (when there is a current one), then PEXPIRE the previous key.
+        const previous = previousSourceStateKey(this.#options.keyPrefix, entry.entity);
+        const text = held?.text ?? this.#live(previous)?.text;
+        if (text !== undefined) this.#entries.set(previous, { text, expiresAt });
+      }
       this.#entries.set(current, { text, expiresAt });
     }
   }
