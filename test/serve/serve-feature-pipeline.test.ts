@@ -16,6 +16,7 @@ import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
 import { THREAT_CLASSES } from '../../src/events/threat-classes.js';
 import { initBackend } from '../../src/inference/backend.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { decodeSnapshot } from '../../src/store/source-state-store.js';
 import { randomName, waitFor } from '../kafka/broker.js';
 import { collectVerdicts, produceFlows, realFlows, spawnServe, stateArgs, useServeFixture } from './serve-harness.js';
 
@@ -38,9 +39,11 @@ describe('vigil serve, a feature-version-2 model', () => {
     const flows = await realFlows(2926);
     await produceFlows(kafka, topics.flows, flows);
     const keyPrefix = fixture.statePrefix();
+    const groupId = randomName('vigil-serve-fv2-group');
+    const transactionalId = `${groupId}-engine-0`;
     const serve = spawnServe([
-      '--model', modelDir, '--group', randomName('vigil-serve-fv2-group'), '--input-topic', topics.flows, '--verdict-topic', topics.verdicts,
-      '--dlq-topic', topics.dlq, ...stateArgs(keyPrefix), '--backend', 'wasm',
+      '--model', modelDir, '--group', groupId, '--input-topic', topics.flows, '--verdict-topic', topics.verdicts,
+      '--dlq-topic', topics.dlq, ...stateArgs(keyPrefix), '--backend', 'wasm', '--transactional-id', transactionalId,
     ]);
     running.push(serve);
     await serve.started;
@@ -69,5 +72,11 @@ describe('vigil serve, a feature-version-2 model', () => {
     expect(result!.state.sources).toMatchObject({ fresh: sources });
     expect(result!.state.sources!.saved).toBeGreaterThanOrEqual(sources);
     expect(await fixture.redis.exists(`${keyPrefix}source_state:${flows[0]!.srcIp}`)).toBe(1);
+    // A clean stop checkpoints the graph under the instance's transactional id, for its next start.
+    expect(result!.state.globalStates).toBe('fresh');
+    expect(result!.state.sources!.staleSkipped).toBe(0);
+    const checkpoint = await fixture.redis.get(`${keyPrefix}source_state:@global:${transactionalId}`);
+    expect(checkpoint).not.toBeNull();
+    expect(decodeSnapshot(checkpoint!, 'checkpoint').layout).toMatch(/global=.*communication_graph/);
   }, 120_000);
 });
