@@ -38,7 +38,7 @@ import type { ModelProvider } from '../src/stages/score.js';
 import { scoreVectors } from '../src/stages/score-vectors.js';
 import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
-import { evictIdleSources, heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, type SourceStateCounters } from '../src/stages/source-states.js';
+import { evictIdleSources, heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, type ReadAgain, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
 import { writeVerdicts } from '../src/stages/write-verdicts.js';
 import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
@@ -67,10 +67,10 @@ export interface FeaturesTopologyOptions {
   /** Counts of the state stages, for a run summary. */
   counters?: SourceStateCounters;
   /**
-   * With a state store and transactional commits: whether a batch is already stale (e.g.
-   * KafkaSource.isStale of its last position); its snapshots are then not saved.
+   * With a state store shared by a consumer group: which records of a batch the group will
+   * read again (KafkaSource.readAgain); their sources' snapshots are then not saved.
    */
-  stale?: (batch: EventBatch) => boolean;
+  readAgain?: ReadAgain;
   /**
    * With a state store shared by a consumer group: changes whenever this process's share of
    * the sources may have moved (e.g. KafkaSource stats().groupJoins); held sources are then
@@ -119,7 +119,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         map(models ? learnFromVerdicts(o.pipeline, o.minLearnConfidence ?? MIN_LEARN_CONFIDENCE_DEFAULT) : unchanged),
       )
       .pipe(
-        concatMap(store ? saveSourceStates(store, held, o.stale) : passThrough),
+        concatMap(store ? saveSourceStates(store, held, o.readAgain) : passThrough),
         concatMap(o.offline && models ? recordScoredVectors(o.offline) : passThrough),
         map(evictIdleSources(held, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs)),
         concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),

@@ -296,7 +296,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
         ...(servePipeline.stateStore && {
           stateStore: servePipeline.stateStore,
           ownership: () => source.stats().groupJoins,
-          stale: (batch: EventBatch) => batch.last !== null && source.isStale(batch.last),
+          readAgain: (batch: EventBatch) => source.readAgain(batch.last!),
         }),
       })
     : detectTopology({ ...common, ...(state && { state: state.store }) });
@@ -339,7 +339,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       failure ??= err;
     }
     clearInterval(timer);
-    // A stale batch was featurized before it was dropped: its records are in the global states too.
+    // A batch read again was featurized first: its records are in the global states too.
     const droppedBatches = (transactions?.().discards ?? 0) + (servePipeline?.counters.staleSkipped ?? 0);
     cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && droppedBatches === 0;
     const closeFailure = await closeAll(opened);

@@ -119,11 +119,13 @@ export interface KafkaSource extends RecordSource {
   /** Group commits only (in transactional mode the transaction is the commit): see RecordSource. */
   committed(last: Position): Promise<void>;
   /**
-   * Transactional commits only (false otherwise): whether the batch ending at `last` is already
-   * stale, i.e. its commit will drop its outputs and the group will read its records again.
-   * A stage may then skip writes that would only be undone (the feature-state snapshots).
+   * Which records of the batch ending at `last` the group will read again, now: with
+   * transactional commits all of them once the batch is stale (a rebalance started after it
+   * was handed out: its commit drops its outputs); with group commits those of partitions
+   * that moved to another member (their offsets are not committed here). A stage may skip
+   * writes derived from them, which would only be undone (the feature-state snapshots).
    */
-  isStale(last: Position): boolean;
+  readAgain(last: Position): (position: Position) => boolean;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly settings: Readonly<KafkaSourceSettings>;
@@ -436,8 +438,12 @@ export async function openKafkaSource(kafka: Kafka, options: KafkaSourceOptions)
       }
     },
 
-    isStale(last: Position): boolean {
-      return s.commits === 'transaction' && last.kind === 'kafka' && ledger.isStale(last);
+    readAgain(last: Position): (position: Position) => boolean {
+      if (s.commits === 'transaction') {
+        const stale = last.kind === 'kafka' && ledger.isStale(last);
+        return () => stale;
+      }
+      return (p) => p.kind === 'kafka' && !ledger.owns(p.topic, p.partition);
     },
 
     async commitTransactionally(last: Position, commit: (settled: SettledBatch) => Promise<boolean>): Promise<void> {

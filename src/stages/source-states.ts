@@ -1,5 +1,6 @@
 import type { FeaturePipeline } from '../features/pipeline.js';
 import { foldedBefore, snapshotBefore, type SourceSnapshotEntry, type SourceStateStore } from '../store/source-state-store.js';
+import type { Position } from '../sources/record.js';
 import type { EventBatch } from './event-batch.js';
 import { advance, batchSpans, HeldPositions, spanOf } from './held-positions.js';
 
@@ -35,7 +36,7 @@ export interface SourceStateCounters {
    * their states are not effectively once.
    */
   split: number;
-  /** Batches whose snapshots were not saved: already stale (a rebalance; read again by the group). */
+  /** Sources whose snapshots were not saved: the group reads their records again (a rebalance). */
   staleSkipped: number;
   /** Sources the store had no snapshot of (none, or none before the batch): started afresh. */
   fresh: number;
@@ -116,25 +117,28 @@ export function releaseSourcesOnRebalance(held: HeldSources, ownership: () => nu
   };
 }
 
+/** Which records of a batch the group will read again (KafkaSource.readAgain of its last position). */
+export type ReadAgain = (batch: EventBatch) => (position: Position) => boolean;
+
 /**
- * After featurize. `stale` (a transactional source's KafkaSource.isStale): a batch a rebalance
- * already made stale is read again by the group, maybe by another member, which may have
- * loaded these sources already; its snapshots are not written, so that member's are not
- * overwritten, and its sources leave memory here, so that this member too continues them
- * from the store when their records come again.
+ * After featurize. With `readAgain`: a source with a record the group will read again (a
+ * rebalance made the batch stale, or moved the partition), maybe on another member which
+ * may have loaded the source already, gets no snapshot written, so that member's is not
+ * overwritten, and leaves memory here, so that this member too continues it from the store
+ * if its records come here again.
  */
-export function saveSourceStates(store: SourceStateStore, held: HeldSources, stale?: (batch: EventBatch) => boolean): (batch: EventBatch) => Promise<EventBatch> {
+export function saveSourceStates(store: SourceStateStore, held: HeldSources, readAgain?: ReadAgain): (batch: EventBatch) => Promise<EventBatch> {
   const { pipeline, positions, counters } = held;
   return async (batch) => {
-    if (stale?.(batch)) {
-      const dropped = sourcesOf(batch).filter((ip) => pipeline.forget(ip));
-      positions.forget(dropped);
-      counters.staleSkipped++;
-      return batch;
-    }
+    const isReadAgain = batch.last === null ? undefined : readAgain?.(batch);
+    const skipped = new Set(isReadAgain ? batch.accepted.filter((a) => isReadAgain(a.position)).map((a) => a.event.srcIp) : []);
+    const dropped = [...skipped].filter((ip) => pipeline.forget(ip));
+    positions.forget(dropped);
+    counters.staleSkipped += skipped.size;
     const spans = batchSpans(batch.accepted);
     const entries: SourceSnapshotEntry[] = [];
     for (const ip of sourcesOf(batch)) {
+      if (skipped.has(ip)) continue;
       const state = pipeline.source(ip);
       if (state === undefined) continue;
       const span = spanOf(spans, ip);

@@ -276,6 +276,9 @@ describe('Kafka source: consumer group', () => {
     await waitFor('the rebalance to settle', () => partitionsOf(a).length === 2 && partitionsOf(b).length === 2);
     expect([...partitionsOf(a), ...partitionsOf(b)].sort()).toEqual([0, 1, 2, 3]);
 
+    // The records of A's batch on B's partitions are the ones the group reads again.
+    const readAgain = a.readAgain(aFirst.at(-1)!.position);
+    expect(new Set(aFirst.filter((r) => readAgain(r.position)).map((r) => kafkaPosition(r).partition))).toEqual(new Set(partitionsOf(b)));
     // A's batch becomes durable after the rebalance: only A's remaining partitions are committed.
     a.markDurable(aFirst.at(-1)!.position);
     await waitFor('A to commit its partitions', async () => {

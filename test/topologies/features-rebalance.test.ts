@@ -150,8 +150,8 @@ describe('per-source feature states, a source over several partitions', () => {
   });
 });
 
-describe('per-source feature states, a batch already stale', () => {
-  it('is not saved, and its sources leave memory: the store keeps the states before it', async () => {
+describe('per-source feature states, records the group reads again', () => {
+  it('a stale batch is not saved, and its sources leave memory: the store keeps the states before it', async () => {
     const n = events.length;
     const half = Math.floor(n / 2);
     const store = new MemorySourceStateStore({ keyPrefix: 'stale:' });
@@ -163,15 +163,33 @@ describe('per-source feature states, a batch already stale', () => {
     const before = await store.load(ips);
 
     batch = await restoreSourceStates(store, held)(kafkaBatch(half, n));
-    await saveSourceStates(store, held, () => true)(featurize(held.pipeline)(batch));
-    expect(counters.staleSkipped).toBe(1);
-    expect(await store.load(ips)).toEqual(before);
+    await saveSourceStates(store, held, () => () => true)(featurize(held.pipeline)(batch));
     const staleSources = new Set(events.slice(half).map((e) => e.srcIp));
+    expect(counters.staleSkipped).toBe(staleSources.size);
+    expect(await store.load(ips)).toEqual(before);
     for (const ip of staleSources) expect(held.pipeline.holds(ip), ip).toBe(false);
     // Read again, the batch gives the vectors of one pass.
     const again = await restoreSourceStates(store, held)(kafkaBatch(half, n));
     const expected = vectorsOf(featurize(await pipelineAt(events[0]!.ts))(kafkaBatch(0, n)));
     expect(vectorsOf(featurize(held.pipeline)(again))).toEqual(expected.slice(half));
+  });
+
+  it('a source on a partition that moved is not saved; the others are', async () => {
+    // Two partitions by source: what a member holds after a rebalance took partition 1.
+    const ips = [...new Set(events.map((e) => e.srcIp))];
+    const partitionOf = (ip: string): number => ips.indexOf(ip) % 2;
+    const accepted = events.map((event, i) => ({ event, position: { kind: 'kafka' as const, topic: 'cowrie', partition: partitionOf(event.srcIp), offset: String(i) }, readAt: 0 }));
+    const batch: EventBatch = { size: accepted.length, last: accepted.at(-1)!.position, accepted, bad: [] };
+    const store = new MemorySourceStateStore({ keyPrefix: 'moved:' });
+    const counters = sourceStateCounters();
+    const held = heldSources(await pipelineAt(events[0]!.ts), counters);
+    const restored = await restoreSourceStates(store, held)(batch);
+    await saveSourceStates(store, held, () => (p) => p.kind === 'kafka' && p.partition === 1)(featurize(held.pipeline)(restored));
+    const stored = await store.load(ips);
+    ips.forEach((ip, i) => expect(stored[i] === undefined, ip).toBe(partitionOf(ip) === 1));
+    ips.forEach((ip) => expect(held.pipeline.holds(ip), ip).toBe(partitionOf(ip) === 0));
+    expect(counters.staleSkipped).toBe(ips.filter((ip) => partitionOf(ip) === 1).length);
+    expect(counters.staleSkipped).toBeGreaterThan(0);
   });
 });
 
