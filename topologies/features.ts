@@ -38,7 +38,7 @@ import type { ModelProvider } from '../src/stages/score.js';
 import { scoreVectors } from '../src/stages/score-vectors.js';
 import { recordEvents } from '../src/stages/record-events.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
-import { evictIdleSources, heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, type ReadAgain, type SourceStateCounters } from '../src/stages/source-states.js';
+import { evictIdleSources, heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, type GroupMembership, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
 import { writeVerdicts } from '../src/stages/write-verdicts.js';
 import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
@@ -66,17 +66,13 @@ export interface FeaturesTopologyOptions {
   idleMs?: number;
   /** Counts of the state stages, for a run summary. */
   counters?: SourceStateCounters;
+
   /**
-   * With a state store shared by a consumer group: which records of a batch the group will
-   * read again (KafkaSource.readAgain); their sources' snapshots are then not saved.
+   * With a state store shared by a consumer group (the KafkaSource): after each rebalance the
+   * held sources are dropped and restored from the store, and sources with records the group
+   * will read again save no snapshot (stages/source-states.ts).
    */
-  readAgain?: ReadAgain;
-  /**
-   * With a state store shared by a consumer group: changes whenever this process's share of
-   * the sources may have moved (e.g. KafkaSource stats().groupJoins); held sources are then
-   * dropped and restored from the store (stages/source-states.ts).
-   */
-  ownership?: () => number;
+  group?: GroupMembership;
   /** Where events are recorded for backfill (none for a backfill itself), and scored vectors. */
   offline?: OfflineStore;
   /** Scores flows; its confident verdicts teach feature 83. None: vectors only. */
@@ -112,14 +108,14 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         map(decodeBatch(o.decoder)),
         concatMap(routeBadInput(o.deadLetters)),
         concatMap(o.offline ? recordEvents(o.offline) : passThrough),
-        map(store && o.ownership ? releaseSourcesOnRebalance(held, o.ownership) : unchanged),
+        map(store && o.group ? releaseSourcesOnRebalance(held, o.group) : unchanged),
         concatMap(store ? restoreSourceStates(store, held) : passThrough),
         map(featurize(o.pipeline)),
         map(models ? scoreVectors(models) : unchanged),
         map(models ? learnFromVerdicts(o.pipeline, o.minLearnConfidence ?? MIN_LEARN_CONFIDENCE_DEFAULT) : unchanged),
       )
       .pipe(
-        concatMap(store ? saveSourceStates(store, held, o.readAgain) : passThrough),
+        concatMap(store ? saveSourceStates(store, held, o.group) : passThrough),
         concatMap(o.offline && models ? recordScoredVectors(o.offline) : passThrough),
         map(evictIdleSources(held, store ? (o.idleMs ?? o.pipeline.sourceTtlMs) : o.pipeline.sourceTtlMs)),
         concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),

@@ -163,12 +163,11 @@ export async function runFeatures(o: FeaturesRunOptions): Promise<FeaturesRunRes
     for (const entry of streams) {
       const opened = 'input' in entry ? await openEventFile(entry.input, sourceOptions) : entry;
       const { source, decoder, format, close } = opened;
-      const ownership = 'ownership' in opened ? opened.ownership : undefined;
-      const readAgain = 'readAgain' in opened ? opened.readAgain : undefined;
+      const group = 'group' in opened ? opened.group : undefined;
       log.info({ source: source.name, format }, 'reading');
       try {
         await lastValueFrom(
-          featuresTopology({ ...topologyOptions, source, decoder, ...(ownership && { ownership }), ...(readAgain && { readAgain }) }).pipe(
+          featuresTopology({ ...topologyOptions, source, decoder, ...(group && { group }) }).pipe(
             tap((batch) => {
               records += batch.size;
               events += batch.accepted.length;
@@ -220,14 +219,7 @@ async function openKafkaEvents(k: NonNullable<FeaturesRunOptions['kafka']>, sysl
   if (k.stop.aborted) void stop();
   else k.stop.addEventListener('abort', () => void stop(), { once: true });
   // Group members share the sources: after a rebalance, held sources continue from the state store.
-  return {
-    source,
-    decoder,
-    format: `kafka ${k.events}`,
-    ownership: () => source.stats().groupJoins,
-    readAgain: (batch: EventBatch) => source.readAgain(batch.last!),
-    close: async () => void (await stop()),
-  };
+  return { source, decoder, format: `kafka ${k.events}`, group: source, close: async () => void (await stop()) };
 }
 
 async function openEventFile(input: string, options: OpenFileSourceOptions) {

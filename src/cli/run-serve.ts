@@ -293,11 +293,7 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
         ...common,
         pipeline: servePipeline.pipeline,
         counters: servePipeline.counters,
-        ...(servePipeline.stateStore && {
-          stateStore: servePipeline.stateStore,
-          ownership: () => source.stats().groupJoins,
-          readAgain: (batch: EventBatch) => source.readAgain(batch.last!),
-        }),
+        ...(servePipeline.stateStore && { stateStore: servePipeline.stateStore, group: source }),
       })
     : detectTopology({ ...common, ...(state && { state: state.store }) });
   const completion = lastValueFrom(

@@ -98,15 +98,15 @@ export function restoreSourceStates(store: SourceStateStore, held: HeldSources):
 
 /**
  * Before restoreSourceStates, when several processes share the sources (a consumer group):
- * `ownership` changes whenever this process's share may have moved (a rebalance). A process
- * that lost a partition and got it back would otherwise continue its sources from its own
- * stale copy, missing what the other member stepped meanwhile; so on a change every held
+ * its join count changes whenever this process's share may have moved (a rebalance). A
+ * process that lost a partition and got it back would otherwise continue its sources from its
+ * own stale copy, missing what the other member stepped meanwhile; so on a change every held
  * source is dropped, and the batch's sources are restored from the store.
  */
-export function releaseSourcesOnRebalance(held: HeldSources, ownership: () => number): (batch: EventBatch) => EventBatch {
-  let seen = ownership();
+export function releaseSourcesOnRebalance(held: HeldSources, group: Pick<GroupMembership, 'stats'>): (batch: EventBatch) => EventBatch {
+  let seen = group.stats().groupJoins;
   return (batch) => {
-    const now = ownership();
+    const now = group.stats().groupJoins;
     if (now !== seen) {
       seen = now;
       const released = held.pipeline.releaseAll();
@@ -117,20 +117,27 @@ export function releaseSourcesOnRebalance(held: HeldSources, ownership: () => nu
   };
 }
 
-/** Which records of a batch the group will read again (KafkaSource.readAgain of its last position). */
-export type ReadAgain = (batch: EventBatch) => (position: Position) => boolean;
+/**
+ * What the state stages need of the consumer group a source reads in (a KafkaSource is one):
+ * when ownership may have moved, and which records the group will read again.
+ */
+export interface GroupMembership {
+  stats(): { readonly groupJoins: number };
+  /** Which records of the batch ending at `last` the group will read again (KafkaSource.readAgain). */
+  readAgain(last: Position): (position: Position) => boolean;
+}
 
 /**
- * After featurize. With `readAgain`: a source with a record the group will read again (a
+ * After featurize. With a `group`: a source with a record the group will read again (a
  * rebalance made the batch stale, or moved the partition), maybe on another member which
  * may have loaded the source already, gets no snapshot written, so that member's is not
  * overwritten, and leaves memory here, so that this member too continues it from the store
  * if its records come here again.
  */
-export function saveSourceStates(store: SourceStateStore, held: HeldSources, readAgain?: ReadAgain): (batch: EventBatch) => Promise<EventBatch> {
+export function saveSourceStates(store: SourceStateStore, held: HeldSources, group?: Pick<GroupMembership, 'readAgain'>): (batch: EventBatch) => Promise<EventBatch> {
   const { pipeline, positions, counters } = held;
   return async (batch) => {
-    const isReadAgain = batch.last === null ? undefined : readAgain?.(batch);
+    const isReadAgain = batch.last === null ? undefined : group?.readAgain(batch.last);
     const skipped = new Set(isReadAgain ? batch.accepted.filter((a) => isReadAgain(a.position)).map((a) => a.event.srcIp) : []);
     const dropped = [...skipped].filter((ip) => pipeline.forget(ip));
     positions.forget(dropped);

@@ -69,7 +69,7 @@ describe('per-source feature states across a rebalance', () => {
       let joins = 1;
       const counters = sourceStateCounters();
       const aHeld = heldSources(await pipelineAt(events[0]!.ts), counters);
-      const a: Member = { held: aHeld, ...(followOwnership && { release: releaseSourcesOnRebalance(aHeld, () => joins) }) };
+      const a: Member = { held: aHeld, ...(followOwnership && { release: releaseSourcesOnRebalance(aHeld, { stats: () => ({ groupJoins: joins }) }) }) };
       const b: Member = { held: heldSources(await pipelineAt(events[0]!.ts)) };
       await step(a, store, batchOf(parts[0]!));
       // A rebalance gives the partition to b, which continues the sources from the store ...
@@ -163,7 +163,7 @@ describe('per-source feature states, records the group reads again', () => {
     const before = await store.load(ips);
 
     batch = await restoreSourceStates(store, held)(kafkaBatch(half, n));
-    await saveSourceStates(store, held, () => () => true)(featurize(held.pipeline)(batch));
+    await saveSourceStates(store, held, { readAgain: () => () => true })(featurize(held.pipeline)(batch));
     const staleSources = new Set(events.slice(half).map((e) => e.srcIp));
     expect(counters.staleSkipped).toBe(staleSources.size);
     expect(await store.load(ips)).toEqual(before);
@@ -184,7 +184,7 @@ describe('per-source feature states, records the group reads again', () => {
     const counters = sourceStateCounters();
     const held = heldSources(await pipelineAt(events[0]!.ts), counters);
     const restored = await restoreSourceStates(store, held)(batch);
-    await saveSourceStates(store, held, () => (p) => p.kind === 'kafka' && p.partition === 1)(featurize(held.pipeline)(restored));
+    await saveSourceStates(store, held, { readAgain: () => (p) => p.kind === 'kafka' && p.partition === 1 })(featurize(held.pipeline)(restored));
     const stored = await store.load(ips);
     ips.forEach((ip, i) => expect(stored[i] === undefined, ip).toBe(partitionOf(ip) === 1));
     ips.forEach((ip) => expect(held.pipeline.holds(ip), ip).toBe(partitionOf(ip) === 0));
