@@ -37,7 +37,7 @@ function withCommonOptions(command: Command): Command {
     .option('--tor-dir <dir>', `dated Tor exit lists; the one closest to the first event is used (default ${INTEL_FILE_DEFAULTS.torDir})`)
     .option('--tor-list <file>', 'one Tor exit list to use (overrides --tor-dir)')
     .option('--sequence-model <dir>', 'behavioral LSTM directory (default models/sequence-lstm)')
-    .option('--state <url>', 'keep per-source feature states in Redis (redis://HOST:6379): restored across runs and instances')
+    .option('--state <url>', 'keep per-source feature states in Redis (redis://HOST:6379): restored across runs and instances, effectively once on Kafka (one --input-topic, keyed by source IP)')
     .option('--key-prefix <prefix>', `state key prefix (default ${SOURCE_STATE_DEFAULTS.keyPrefix})`)
     .option('--instance <name>', 'names this process\'s checkpoint of the global (graph) states (default "default")')
     .option('--idle-ms <ms>', `sources idle this long (event time) leave memory (default ${SOURCE_STATE_DEFAULTS.ttlMs}, the state TTL)`, positiveInt)
