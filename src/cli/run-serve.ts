@@ -335,9 +335,9 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       failure ??= err;
     }
     clearInterval(timer);
-    // A batch read again was featurized first: its records are in the global states too.
-    const droppedBatches = (transactions?.().discards ?? 0) + (servePipeline?.counters.staleSkipped ?? 0);
-    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && droppedBatches === 0;
+    // Records the group reads again were featurized first: they are in the global states too.
+    const readAgain = (transactions?.().discards ?? 0) > 0 || (servePipeline?.counters.staleSkipped ?? 0) > 0;
+    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && !readAgain;
     const closeFailure = await closeAll(opened);
     const model = models.current().version;
     models.close();
