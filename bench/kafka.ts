@@ -207,7 +207,7 @@ console.log(
 );
 const sources = result.state.sources;
 const stateLine = sources
-  ? `feature states ${result.state.store}: ${sources.restored} restored, ${sources.rewound} rewound (${sources.lost} lost), ${sources.fresh} new, ${sources.saved} saved; graph ${result.state.globalStates ?? '-'}`
+  ? `feature states ${result.state.store}: ${sources.restored} restored, ${sources.rewound} rewound (${sources.lost} lost), ${sources.fresh} new, ${sources.saved} saved; graph ${result.state.globalStates ?? '-'}, ${sources.undoneBatches} stale batches undone`
   : `state ${result.state.store}: ${result.state.applied} applied, ${result.state.skipped} skipped`;
 console.log(
   `delivery ${result.delivery}${result.transactions ? ` (${result.transactions.commits} transactions, ${result.transactions.discards} stale batches dropped)` : ''}; ${stateLine}`,

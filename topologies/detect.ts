@@ -20,6 +20,7 @@ import { pullBatches } from '../src/operators/pull-batches.js';
 import type { Decoder, RecordSource } from '../src/sources/record.js';
 import type { VerdictSink } from '../src/sinks/verdict-jsonl.js';
 import { acknowledge } from '../src/stages/acknowledge.js';
+import type { Settlement } from '../src/stages/commit-transaction.js';
 import type { OfflineStore } from '../src/store/offline-store.js';
 import type { OnlineStore } from '../src/store/online-store.js';
 import { recordScoredFlows } from '../src/stages/record-scored-vectors.js';
@@ -47,7 +48,7 @@ export interface DetectTopologyOptions {
    * How a batch whose outputs are written is acknowledged; by default source.markDurable. A
    * transactional output commits the batch here (see stages/commit-transaction.ts).
    */
-  acknowledge?: (batch: FlowBatch) => Promise<void>;
+  acknowledge?: (batch: FlowBatch) => Promise<Settlement>;
 }
 
 export function detectTopology(o: DetectTopologyOptions): Observable<FlowBatch> {

@@ -12,7 +12,8 @@
  *          ──▶ save source states ──▶ record scored vectors + verdicts (offline store)
  *          ──▶ evict idle sources ──▶ [write feature lines] ──▶ [write verdicts] ──▶ acknowledge
  *              (with a state store: and wait for the commit, so that one snapshot back covers
- *              what a restart reads again)
+ *              what a restart reads again; or commit the batch's transaction, and undo the
+ *              batch in the pipeline if a rebalance made it stale)
  *
  * With a model and a verdict sink it is also how `vigil detect` serves a model of feature
  * version 2, which needs each source's state (the detect topology computes flow-v1 only).
@@ -28,6 +29,7 @@ import { pullBatches } from '../src/operators/pull-batches.js';
 import type { InputEvent } from '../src/sources/file-source.js';
 import type { Decoder, RecordSource } from '../src/sources/record.js';
 import { acknowledge, acknowledgeCommitted } from '../src/stages/acknowledge.js';
+import type { Settlement } from '../src/stages/commit-transaction.js';
 import { decodeBatch } from '../src/stages/decode-batch.js';
 import type { EventBatch } from '../src/stages/event-batch.js';
 import { ConfigError } from '../src/errors/vigil-error.js';
@@ -37,6 +39,7 @@ import { recordScoredVectors } from '../src/stages/record-scored-vectors.js';
 import type { ModelProvider } from '../src/stages/score.js';
 import { scoreVectors } from '../src/stages/score-vectors.js';
 import { recordEvents } from '../src/stages/record-events.js';
+import { settleBatch } from '../src/stages/settle-batch.js';
 import { routeBadInput, type DeadLetterSink } from '../src/stages/route-bad-input.js';
 import { evictIdleSources, heldSources, releaseSourcesOnRebalance, restoreSourceStates, saveSourceStates, type GroupMembership, type SourceStateCounters } from '../src/stages/source-states.js';
 import { writeFeatureVectors } from '../src/stages/write-feature-vectors.js';
@@ -82,9 +85,10 @@ export interface FeaturesTopologyOptions {
   /**
    * How a batch whose outputs are written is acknowledged; by default source.markDurable
    * (with a state store, then awaiting source.committed). A transactional output commits the
-   * batch here (see stages/commit-transaction.ts).
+   * batch here (see stages/commit-transaction.ts); a batch it drops as stale is undone in the
+   * pipeline (stages/settle-batch.ts).
    */
-  acknowledge?: (batch: EventBatch) => Promise<void>;
+  acknowledge?: (batch: EventBatch) => Promise<Settlement>;
 }
 
 export const MIN_LEARN_CONFIDENCE_DEFAULT = 0.9;
@@ -121,7 +125,7 @@ export function featuresTopology(o: FeaturesTopologyOptions): Observable<EventBa
         concatMap(o.vectors ? writeFeatureVectors(o.vectors) : passThrough),
         concatMap(o.verdicts ? writeVerdicts<EventBatch>(o.verdicts) : passThrough),
         settle
-          ? concatMap(async (batch: EventBatch) => (await settle(batch), batch))
+          ? concatMap(settleBatch(settle, held, { stateStore: store !== undefined }))
           : store
           ? concatMap(async (batch: EventBatch) => (await acknowledgeCommitted(o.source)(batch), batch))
           : tap<EventBatch>(acknowledge(o.source)),

@@ -206,9 +206,9 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
   let offline: OfflineStore | undefined;
   const exactlyOnce = s.delivery === 'exactly-once';
   /**
-   * Set once the topology ended without failure, every batch it took committed and none was
-   * dropped as stale: only then do the global feature states hold nothing the group will
-   * deliver again.
+   * Set once the topology ended without failure, every batch it took settled, and none left
+   * records the group will deliver again in the global feature states: only then are they
+   * checkpointed.
    */
   let cleanStop = false;
   try {
@@ -335,9 +335,12 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       failure ??= err;
     }
     clearInterval(timer);
-    // Records the group reads again were featurized first: they are in the global states too.
-    const readAgain = (transactions?.().discards ?? 0) > 0 || (servePipeline?.counters.staleSkipped ?? 0) > 0;
-    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && !readAgain;
+    // Records the group reads again were featurized first. A batch whose transaction was
+    // dropped is undone in the pipeline (stages/settle-batch.ts); at least once, records of
+    // partitions that moved stay in the global states.
+    const counters = servePipeline?.counters;
+    const readAgainKept = (transactions?.().discards ?? 0) > (counters?.undoneBatches ?? 0) || (!exactlyOnce && (counters?.staleSkipped ?? 0) > 0);
+    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && !readAgainKept;
     const closeFailure = await closeAll(opened);
     const model = models.current().version;
     models.close();

@@ -91,6 +91,11 @@ export interface GlobalCheckpoint {
   readonly pending: readonly PendingOutcome[];
 }
 
+/** Where `rewind` returns to: the pipeline as it was when `mark` was called. */
+export interface PipelineMark {
+  readonly id: number;
+}
+
 /** A source's group states as the pipeline holds them, and the time of its last event. */
 export interface HeldSource {
   /** One state per source-scoped group, in plan order. */
@@ -153,6 +158,9 @@ export class FeaturePipeline {
   readonly #learners: readonly Planned[];
   #stepped = 0;
   #pending: PendingOutcome[] = [];
+  #marks = 0;
+  /** Since the latest mark: the global side then, and each stepped source's state before its first step since. */
+  #undo: { readonly id: number; readonly global: GlobalCheckpoint; readonly sources: Map<string, HeldSource | undefined> } | undefined;
 
   constructor(options: FeaturePipelineOptions) {
     const { groups } = options;
@@ -213,6 +221,7 @@ export class FeaturePipeline {
     if (!(agreement >= 0 && agreement <= 1)) throw new VigilError(`FeaturePipeline: the agreement score (feature ${V2_DIMS}) gave ${agreement}, not a number in [0, 1]`);
     out[V2_DIMS - 1] = agreement;
     // States are replaced only once every group has stepped: a throwing group leaves them as they were.
+    if (this.#undo !== undefined && !this.#undo.sources.has(event.srcIp)) this.#undo.sources.set(event.srcIp, held);
     this.#sources.set(event.srcIp, { states: sourceStates, lastTs: Math.max(event.ts, previous?.lastTs ?? -Infinity) });
     this.#global = globalStates;
     this.#stepped++;
@@ -319,7 +328,39 @@ export class FeaturePipeline {
 
   /** The global side (e.g. the communication graph, outcomes not yet due), for a checkpoint. */
   globalCheckpoint(): GlobalCheckpoint {
-    return { states: this.#global, stepped: this.#stepped, pending: this.#pending };
+    // States are immutable (groups return new ones); the pending list is appended to in place.
+    return { states: this.#global, stepped: this.#stepped, pending: this.#pending.slice() };
+  }
+
+  /**
+   * Remembers the pipeline as it is now, for `rewind`: O(1) in the states held (global states
+   * are persistent values; a source's state is logged at its first step after the mark). One
+   * mark at a time: a new one replaces the last.
+   */
+  mark(): PipelineMark {
+    const id = ++this.#marks;
+    this.#undo = { id, global: this.globalCheckpoint(), sources: new Map() };
+    return { id };
+  }
+
+  /**
+   * Undoes every step and outcome since `mark` (the latest one): the global side returns to
+   * it, and each source stepped since to its state before, held again even if dropped from
+   * memory meanwhile (evicted by the same batch: stepping it again evicts it again); a source
+   * new since is dropped. Returns the IPs of the sources stepped since the mark. For events
+   * that will be stepped again: a batch whose results were discarded and whose records come
+   * back.
+   */
+  rewind(mark: PipelineMark): string[] {
+    const undo = this.#undo;
+    if (undo === undefined || undo.id !== mark.id) throw new VigilError(`FeaturePipeline: rewind to mark ${mark.id}, which is not the latest (${undo?.id ?? 'none'})`);
+    this.#undo = undefined;
+    this.restoreGlobal(undo.global);
+    for (const [ip, before] of undo.sources) {
+      if (before === undefined) this.#sources.delete(ip);
+      else this.#sources.set(ip, before);
+    }
+    return [...undo.sources.keys()];
   }
 
   /** Installs a global checkpoint taken under the same layout. */

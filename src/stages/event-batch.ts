@@ -1,4 +1,5 @@
 import type { Verdict } from '../events/verdict.js';
+import type { PipelineMark } from '../features/pipeline.js';
 import type { InputEvent } from '../sources/file-source.js';
 import type { Accepted, DecodedBatch } from './decoded-batch.js';
 
@@ -10,6 +11,8 @@ export interface EventBatch extends DecodedBatch<InputEvent> {
   vectors?: Float64Array;
   /** The pipeline's step count of the first accepted event (event i is step firstSeq + i). */
   firstSeq?: number;
+  /** The pipeline before the batch was stepped, to undo it if its results are dropped. */
+  mark?: PipelineMark;
   /** Per accepted event, its verdict; undefined where not scored (security events are not flows). */
   verdicts?: (Verdict | undefined)[];
 }

@@ -48,10 +48,12 @@ export interface SourceStateCounters {
   evicted: number;
   /** Sources dropped from memory because their ownership may have moved (a rebalance). */
   released: number;
+  /** Batches dropped as stale at their settle, undone in the pipeline (settle-batch.ts). */
+  undoneBatches: number;
 }
 
 export function sourceStateCounters(): SourceStateCounters {
-  return { restored: 0, rewound: 0, lost: 0, split: 0, staleSkipped: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0 };
+  return { restored: 0, rewound: 0, lost: 0, split: 0, staleSkipped: 0, fresh: 0, layoutMismatch: 0, saved: 0, evicted: 0, released: 0, undoneBatches: 0 };
 }
 
 /** What the state stages share: the pipeline holding the states, their positions, the counts. */

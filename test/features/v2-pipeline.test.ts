@@ -184,3 +184,59 @@ describe('FeaturePipeline source TTL', () => {
     expect(q.replay(shifted(1_000)).map(behavioral)).not.toEqual(fresh);
   });
 });
+
+describe('FeaturePipeline mark and rewind', () => {
+  const sourcesOf = (p: FeaturePipeline, events: readonly InputEvent[]): (string | undefined)[] =>
+    [...new Set(events.map((e) => e.srcIp))].map((ip) => JSON.stringify(p.source(ip)));
+
+  it('undoes the steps and outcomes since the mark: stepped again, the events give the vectors of one pass', () => {
+    const events: InputEvent[] = [...flows.slice(0, 60), ...cowrie.slice(0, 40)].sort((a, b) => a.ts - b.ts);
+    const onePass = pipeline();
+    const expected = onePass.replay(events).map((v) => Array.from(v));
+
+    const p = pipeline();
+    const head = p.replay(events.slice(0, 50)).map((v) => Array.from(v));
+    const mark = p.mark();
+    const tail = events.slice(50);
+    p.replay(tail);
+    tail.forEach((e, i) => p.observeOutcome(50 + i, { srcIp: e.srcIp, isAttack: true, ts: e.ts }));
+    const stepped = p.rewind(mark);
+    expect(new Set(stepped)).toEqual(new Set(tail.map((e) => e.srcIp)));
+    expect(p.stepped).toBe(50);
+    expect(p.globalCheckpoint().pending).toEqual([]);
+    expect([...head, ...p.replay(tail).map((v) => Array.from(v))]).toEqual(expected);
+    expect(JSON.stringify(p.globalCheckpoint())).toBe(JSON.stringify(onePass.globalCheckpoint()));
+    expect(sourcesOf(p, events)).toEqual(sourcesOf(onePass, events));
+  });
+
+  it('drops a source new since the mark, and holds again one evicted since', () => {
+    const [a, b] = [flows[0]!, flows.find((f) => f.srcIp !== flows[0]!.srcIp)!];
+    const p = pipeline();
+    p.step(a);
+    const before = p.source(a.srcIp);
+    const mark = p.mark();
+    p.step({ ...a, ts: a.ts + 1 });
+    p.step(b);
+    expect(p.evictIdle(a.ts + 10, 0)).toContain(a.srcIp);
+    p.rewind(mark);
+    expect(p.source(a.srcIp)).toBe(before);
+    expect(p.holds(b.srcIp)).toBe(false);
+  });
+
+  it('rewinds only to the latest mark, once', () => {
+    const p = pipeline();
+    const first = p.mark();
+    const latest = p.mark();
+    expect(() => p.rewind(first)).toThrow(/not the latest/);
+    p.rewind(latest);
+    expect(() => p.rewind(latest)).toThrow(/not the latest/);
+  });
+
+  it('gives a global checkpoint that outcomes observed later leave as it was', () => {
+    const p = pipeline();
+    p.replay(flows.slice(0, 3));
+    const checkpoint = p.globalCheckpoint();
+    p.observeOutcome(2, { srcIp: flows[2]!.srcIp, isAttack: true, ts: flows[2]!.ts });
+    expect(checkpoint.pending).toEqual([]);
+  });
+});

@@ -38,7 +38,7 @@ describe('transactional output', () => {
       await output.verdicts.write(sent.slice(2));
       await output.deadLetters.write([{ position: pulled[0]![0]!.position, reason: 'bad-json: truncated', raw: 'r?' }]);
       // Committed with the last batch: its transaction holds the offsets of every batch up to it.
-      await commit({ last: pulled.at(-1)!.at(-1)!.position });
+      expect(await commit({ last: pulled.at(-1)!.at(-1)!.position })).toBe('committed');
 
       expect(eventKeys(await readRecords(kafka, t.verdicts, 4))).toEqual(['flow-0', 'flow-1', 'flow-2', 'flow-3']);
       const [dead] = await readRecords(kafka, t.dlq, 1);
@@ -70,7 +70,7 @@ describe('transactional output', () => {
     try {
       await waitFor('the rebalance to settle', () => partitionsOf(a).length === 2 && partitionsOf(b).length === 2);
       await output.verdicts.write(sampleVerdicts(8));
-      await commitTransaction(a, output)({ last: before.at(-1)!.position });
+      expect(await commitTransaction(a, output)({ last: before.at(-1)!.position })).toBe('read-again');
       expect(output.stats()).toEqual({ commits: 0, discards: 1 });
       expect(await committedOffsets(kafka, groupId, t.input)).toEqual({ 0: '-1', 1: '-1', 2: '-1', 3: '-1' });
 
@@ -78,7 +78,7 @@ describe('transactional output', () => {
       const again = (await pullRecords(aBatches, 4)).flat();
       expect(new Set(again.map((r) => kafkaPosition(r).partition))).toEqual(new Set(partitionsOf(a)));
       await output.verdicts.write(sampleVerdicts(4));
-      await commitTransaction(a, output)({ last: again.at(-1)!.position });
+      expect(await commitTransaction(a, output)({ last: again.at(-1)!.position })).toBe('committed');
       expect(eventKeys(await readRecords(kafka, t.verdicts, 4))).toEqual(['flow-0', 'flow-1', 'flow-2', 'flow-3']);
       const committed = await committedOffsets(kafka, groupId, t.input);
       for (const p of partitionsOf(a)) expect(committed[p]).toBe('2');
