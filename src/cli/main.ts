@@ -24,15 +24,29 @@ registerBackfill(program);
 registerServe(program);
 registerLearn(program);
 
+/**
+ * Whether the reader of stdout went away (`vigil detect --out - | head`): it asked for no
+ * more, which ends the run as SIGPIPE would, without an error. Registered before any write,
+ * so the flag is set before a pending write's failure reaches the command.
+ */
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutClosed = true;
+});
+const isClosedStdout = (err: unknown): boolean => stdoutClosed && err instanceof Error && (err as NodeJS.ErrnoException).code === 'EPIPE';
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   // Expected failures (bad input files, corrupt models, bad settings) get one clear line;
   // anything else is a bug and keeps its stack.
-  if (err instanceof VigilError) {
+  if (isClosedStdout(err)) {
+    logger.debug('stdout closed by its reader; stopped');
+  } else if (err instanceof VigilError) {
     logger.error({ cause: err.cause instanceof Error ? err.cause.message : err.cause }, `${err.name}: ${err.message}`);
   } else {
     logger.error({ err }, 'unexpected failure');
   }
-  process.exitCode = 1;
+  if (!isClosedStdout(err)) process.exitCode = 1;
 }

@@ -12,7 +12,11 @@ import type { DeadLetterSink } from '../stages/route-bad-input.js';
 export interface DlqWriter extends DeadLetterSink {
   /** The file written, "-" for stdout, or null when only counting. */
   readonly path: string | null;
-  /** Appends the items; resolves once they are durable (written and, for files, fsynced). */
+  /**
+   * Appends the items; resolves once they are durable (written and, for files, fsynced). A
+   * file is appended to across runs, as a queue is: a rerun does not drop the bad records of
+   * the one before, which may not have been looked at yet.
+   */
   write(items: readonly BadInput[]): Promise<void>;
   /** Bad records so far per reason code ("column-count", "non-numeric", ...). */
   counts(): Record<string, number>;
@@ -60,18 +64,23 @@ export function createDlqWriter(path: string | null, options: DlqWriterOptions =
   // flush too: a dead-letter output that lost lines must not look healthy.
   let chain: Promise<void> = Promise.resolve();
 
+  const openFile = async (file: string): Promise<FileHandle> => {
+    if (!handle) {
+      await mkdir(dirname(file), { recursive: true });
+      handle = await open(file, 'a');
+    }
+    return handle;
+  };
+
   const append = async (text: string): Promise<void> => {
     if (path === '-') {
       await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
       return;
     }
     if (path === null) return;
-    if (!handle) {
-      await mkdir(dirname(path), { recursive: true });
-      handle = await open(path, 'a');
-    }
-    await handle.writeFile(text, 'utf8');
-    if (sync) await handle.datasync();
+    const file = await openFile(path);
+    await file.writeFile(text, 'utf8');
+    if (sync) await file.datasync();
   };
 
   const enqueue = (text: string): Promise<void> => {
@@ -107,6 +116,8 @@ export function createDlqWriter(path: string | null, options: DlqWriterOptions =
       if (closed) return chain;
       closed = true;
       await chain;
+      // A run without bad input still leaves the file it names, so its path can be read.
+      if (path !== null && path !== '-') await openFile(path);
       if (handle) {
         const h = handle;
         handle = undefined;

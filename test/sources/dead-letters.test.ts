@@ -123,6 +123,14 @@ describe('createDlqWriter', () => {
     expect(readDlq(path).map((e) => e.line)).toEqual([1, 2]);
   });
 
+  it('leaves the file it names, empty, when nothing was bad', async () => {
+    const path = join(tmp, 'none', 'clean.jsonl');
+    const dlq = createDlqWriter(path);
+    await dlq.write([]);
+    await dlq.close();
+    expect(readFileSync(path, 'utf8')).toBe('');
+  });
+
   it('writes Kafka positions as topic, partition and offset', async () => {
     const path = join(tmp, 'kafka.jsonl');
     const dlq = createDlqWriter(path);

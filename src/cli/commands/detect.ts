@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { PACKAGE_ROOT } from '../../paths.js';
@@ -30,7 +31,7 @@ async function detectAndReport(options: DetectRunOptions, json: boolean): Promis
 function addDetectOptions(cmd: Command): Command {
   return cmd
     .option('--model <dir|version>', 'model directory or version under models/ (default: models/CURRENT)')
-    .option('--dlq <file>', 'write bad input here as JSON lines (reason, file, line, raw)')
+    .option('--dlq <file>', 'append bad input to this file as JSON lines (reason, file, line, raw)')
     .option('--batch-size <n>', 'micro-batch size', positiveInt, 256)
     .option('--batch-wait-ms <ms>', 'longest a micro-batch waits to fill', nonNegativeInt, 20)
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
@@ -56,6 +57,8 @@ export function registerDetect(program: Command): void {
       .option('--out <file>', 'verdicts as JSON lines', join('.vigil', 'demo', 'verdicts.jsonl')),
   ).action(async (f: DetectFlags) => {
     const dlq = f.dlq ?? join('.vigil', 'demo', 'dead-letters.jsonl');
+    // The demo's own outputs are this run's, like its verdicts file: a --dlq given is appended to.
+    if (f.dlq === undefined) await rm(dlq, { force: true });
     await detectAndReport({ inputs: f.data, model: f.model, out: f.out, dlq, batchSize: f.batchSize, batchWaitMs: f.batchWaitMs, backend: f.backend }, !!f.json);
     if (!f.json) process.stdout.write(`verdicts: ${f.out}\ndead letters: ${dlq}\n`);
   });

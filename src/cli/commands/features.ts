@@ -32,7 +32,7 @@ interface CommonFlags {
 function withCommonOptions(command: Command): Command {
   return command
     .requiredOption('--out <file>', 'feature lines as JSON lines; - for stdout')
-    .option('--dlq <file>', 'write bad input here as JSON lines (default: only counted)')
+    .option('--dlq <file>', 'append bad input to this file as JSON lines (default: only counted)')
     .option('--asn-table <file>', `IP->ASN CSV (default ${INTEL_FILE_DEFAULTS.asnTable}; missing: warning, features 83/98 missing rules)`)
     .option('--tor-dir <dir>', `dated Tor exit lists; the one closest to the first event is used (default ${INTEL_FILE_DEFAULTS.torDir})`)
     .option('--tor-list <file>', 'one Tor exit list to use (overrides --tor-dir)')
