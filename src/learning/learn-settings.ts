@@ -67,13 +67,13 @@ export const LEARN_SETTING_SOURCES: Record<string, SettingSource> = {
   checkEveryMs: { flag: '--check-every-ms', env: 'VIGIL_RETRAIN_CHECK_MS', number: true },
   trainer: { flag: '--trainer', env: 'VIGIL_RETRAIN_TRAINER' },
   featureVersion: { flag: '--feature-version', env: 'VIGIL_RETRAIN_FEATURE_VERSION', number: true },
-  seed: { flag: '--seed', number: true },
+  seed: { flag: '--seed', env: 'VIGIL_RETRAIN_SEED', number: true },
   minClassRows: { flag: '--min-class-rows', env: 'VIGIL_RETRAIN_MIN_CLASS_ROWS', number: true },
-  maxEpochs: { flag: '--max-epochs', number: true },
-  patience: { flag: '--patience', number: true },
-  minF1Gain: { flag: '--min-f1-gain', number: true },
-  maxRecallDrop: { flag: '--max-recall-drop', number: true },
-  backend: { flag: '--backend' },
+  maxEpochs: { flag: '--max-epochs', env: 'VIGIL_RETRAIN_MAX_EPOCHS', number: true },
+  patience: { flag: '--patience', env: 'VIGIL_RETRAIN_PATIENCE', number: true },
+  minF1Gain: { flag: '--min-f1-gain', env: 'VIGIL_PROMOTION_MIN_F1_GAIN', number: true },
+  maxRecallDrop: { flag: '--max-recall-drop', env: 'VIGIL_PROMOTION_MAX_RECALL_DROP', number: true },
+  backend: { flag: '--backend', env: 'VIGIL_BACKEND' },
 };
 
 const brokerAddress = z.string().regex(/^[^\s:/,]+:\d{1,5}$/, { error: 'write each broker as host:port, e.g. 127.0.0.1:9092' });

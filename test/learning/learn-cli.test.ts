@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/vigil-error.js';
-import { LEARN_DEFAULTS, learnSettingsFromEnv, parseLearnSettings } from '../../src/learning/learn-settings.js';
+import { LEARN_DEFAULTS, LEARN_SETTING_SOURCES, learnSettingsFromEnv, parseLearnSettings } from '../../src/learning/learn-settings.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { SqliteOfflineStore } from '../../src/store/sqlite/sqlite-offline-store.js';
 import { BROKERS, deleteTopics, ensureBroker, randomName, testKafka } from '../kafka/broker.js';
@@ -33,6 +33,17 @@ describe('learn settings', () => {
     expect(s.groupId).toBe(LEARN_DEFAULTS.groupId);
     expect(s.minF1Gain).toBe(0.02);
     expect(s.offlineStore).toBe(LEARN_DEFAULTS.offlineStore);
+  });
+
+  it('reads every setting from a VIGIL_* variable of its own, as the help says', () => {
+    const names = Object.values(LEARN_SETTING_SOURCES).map((source) => source.env);
+    for (const name of names) expect(name).toMatch(/^VIGIL_[A-Z0-9_]+$/);
+    expect(new Set(names).size).toBe(names.length);
+    const s = parseLearnSettings(
+      learnSettingsFromEnv({ VIGIL_BASE_DATA: 'b.csv', VIGIL_HOLDOUT_DATA: 'h.csv', VIGIL_RETRAIN_SEED: '7', VIGIL_PROMOTION_MIN_F1_GAIN: '0.05', VIGIL_PROMOTION_MAX_RECALL_DROP: '0.02', VIGIL_BACKEND: 'cpu' }),
+      {},
+    );
+    expect(s).toMatchObject({ seed: 7, minF1Gain: 0.05, maxRecallDrop: 0.02, backend: 'cpu' });
   });
 
   it('names the flag and the variable of every bad setting', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
-/** The ClickHouse the tests run against (a real server); VIGIL_CLICKHOUSE_URL as deploy/README.md sets it. */
+/** The ClickHouse the tests run against (a real server); VIGIL_CLICKHOUSE_URL, as deploy/README.md names it. */
 export const CLICKHOUSE_URL = process.env.VIGIL_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 
 async function answers(url: string): Promise<boolean> {

@@ -70,12 +70,12 @@ export function registerLearn(program: Command): void {
     .option('--check-every-ms <ms>', `how often the triggers are checked (${env('checkEveryMs')}; default ${d.checkEveryMs})`)
     .option('--trainer <kind>', `what a retrain trains: mlp | ensemble (${env('trainer')}; default ${d.trainer}; the ensemble takes a few minutes on 2 cores)`)
     .option('--feature-version <n>', `rows candidates are trained on: 1 (79 flow features) | 2 (100: the base data replayed through the feature pipeline; a serve started on a version-1 model keeps it, see serve --feature-pipeline) (${env('featureVersion')}; default ${d.featureVersion})`)
-    .option('--seed <n>', `seed of balancing and training (default ${d.seed})`)
+    .option('--seed <n>', `seed of balancing and training (${env('seed')}; default ${d.seed})`)
     .option('--min-class-rows <n>', `SMOTE classes with fewer training rows up to this many; 0 = off (${env('minClassRows')}; default ${d.minClassRows})`)
-    .option('--max-epochs <n>', `upper bound on epochs per retrain (default ${d.maxEpochs})`)
-    .option('--patience <n>', `epochs without validation improvement before stopping (default ${d.patience})`)
-    .option('--min-f1-gain <fraction>', `hold-out macro-F1 gain required to promote (default ${d.minF1Gain})`)
-    .option('--max-recall-drop <fraction>', `largest drop of any class recall allowed (default ${d.maxRecallDrop})`)
-    .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu')
+    .option('--max-epochs <n>', `upper bound on epochs per retrain (${env('maxEpochs')}; default ${d.maxEpochs})`)
+    .option('--patience <n>', `epochs without validation improvement before stopping (${env('patience')}; default ${d.patience})`)
+    .option('--min-f1-gain <fraction>', `hold-out macro-F1 gain required to promote (${env('minF1Gain')}; default ${d.minF1Gain})`)
+    .option('--max-recall-drop <fraction>', `largest drop of any class recall allowed (${env('maxRecallDrop')}; default ${d.maxRecallDrop})`)
+    .option('--backend <name>', `TF.js backend: auto | node | wasm | cpu (${env('backend')})`)
     .action((f: LearnFlags) => runLearn(f));
 }
