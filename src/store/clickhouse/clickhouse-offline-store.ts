@@ -8,16 +8,13 @@ import { OfflineStoreError, type OfflineOperation } from '../offline-errors.js';
 import {
   SCAN_DEFAULTS,
   type AppliedMigration,
-  type EventRow,
   type FeatureVectorRow,
   type MigrationReport,
   type OfflineRows,
   type OfflineStore,
   type OfflineTable,
-  type RetrainRun,
   type ScanOptions,
   type ScanRange,
-  type TrainingSample,
   type VectorLookup,
 } from '../offline-store.js';
 import {
@@ -30,9 +27,9 @@ import {
   type ColumnValue,
   type TableSpec,
 } from '../offline-tables.js';
-import type { Verdict } from '../../events/verdict.js';
 import { CLICKHOUSE_MIGRATIONS, renderStatement } from './clickhouse-migrations.js';
 import { integerLiteral, isIdentifier, quoteIdentifier, quoteString, stringList } from './clickhouse-sql.js';
+import { TableOfflineStore } from '../table-offline-store.js';
 import { toOfflineStoreError } from './clickhouse-store-error.js';
 import { encodeRowBinary } from './row-binary.js';
 
@@ -107,13 +104,14 @@ function decodeRecord<Row>(spec: TableSpec<Row>, json: Record<string, ColumnValu
  * request per batch; reads are JSONEachRow, streamed for scans. Values in SQL go through
  * clickhouse-sql.ts only.
  */
-export class ClickHouseOfflineStore implements OfflineStore {
+export class ClickHouseOfflineStore extends TableOfflineStore implements OfflineStore {
   readonly #client: ClickHouseClient;
   readonly #options: Resolved;
   readonly #db: string;
   readonly #migrations: readonly Migration[];
 
   constructor(options: ClickHouseOfflineStoreOptions = {}) {
+    super();
     this.#options = resolveClickHouseOfflineOptions(options);
     this.#db = quoteIdentifier(this.#options.database);
     this.#migrations = CLICKHOUSE_MIGRATIONS;
@@ -138,26 +136,6 @@ export class ClickHouseOfflineStore implements OfflineStore {
 
   appliedMigrations(): Promise<AppliedMigration[]> {
     return this.#run('migrate', () => this.#readApplied());
-  }
-
-  insertEvents(rows: readonly EventRow[]): Promise<void> {
-    return this.#insert('events', rows);
-  }
-
-  insertFeatureVectors(rows: readonly FeatureVectorRow[]): Promise<void> {
-    return this.#insert('feature_vectors', rows);
-  }
-
-  insertVerdicts(rows: readonly Verdict[]): Promise<void> {
-    return this.#insert('verdicts', rows);
-  }
-
-  insertTrainingSamples(rows: readonly TrainingSample[]): Promise<void> {
-    return this.#insert('training_samples', rows);
-  }
-
-  insertRetrainRuns(rows: readonly RetrainRun[]): Promise<void> {
-    return this.#insert('retrain_runs', rows);
   }
 
   async *scan<T extends OfflineTable>(table: T, range: ScanRange = {}, options: ScanOptions = {}): AsyncIterable<OfflineRows[T][]> {
@@ -215,7 +193,7 @@ export class ClickHouseOfflineStore implements OfflineStore {
     return `${this.#db}.${quoteIdentifier(table)}`;
   }
 
-  async #insert<T extends OfflineTable>(table: T, rows: readonly OfflineRows[T][]): Promise<void> {
+  protected async insertRows<T extends OfflineTable>(table: T, rows: readonly OfflineRows[T][]): Promise<void> {
     const spec = tableSpec(table, 'insert');
     const values = checkedValues(spec, rows);
     if (values.length === 0) return;

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { ConfigError } from '../../errors/vigil-error.js';
-import type { Verdict } from '../../events/verdict.js';
 import { checkMigrationList, type Migration } from '../migrations/migration.js';
 import { runMigrations, type MigrationTarget } from '../migrations/run-migrations.js';
 import { checkLookups, pickVectorsAsOf } from '../offline-as-of.js';
@@ -8,16 +7,13 @@ import type { OfflineOperation } from '../offline-errors.js';
 import {
   SCAN_DEFAULTS,
   type AppliedMigration,
-  type EventRow,
   type FeatureVectorRow,
   type MigrationReport,
   type OfflineRows,
   type OfflineStore,
   type OfflineTable,
-  type RetrainRun,
   type ScanOptions,
   type ScanRange,
-  type TrainingSample,
   type VectorLookup,
 } from '../offline-store.js';
 import {
@@ -32,6 +28,7 @@ import {
 } from '../offline-tables.js';
 import { fromSqlite, toSqlite } from './sqlite-codec.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { TableOfflineStore } from '../table-offline-store.js';
 import { toOfflineStoreError } from './sqlite-store-error.js';
 
 export interface SqliteOfflineStoreOptions {
@@ -82,12 +79,13 @@ const END_OF_TIME = 2 ** 53;
  * page (keyset pagination on the scan order plus rowid) instead of holding a cursor open,
  * which would also lock the connection against writes until the scan ends.
  */
-export class SqliteOfflineStore implements OfflineStore {
+export class SqliteOfflineStore extends TableOfflineStore implements OfflineStore {
   readonly #db: Database.Database;
   readonly #migrations: readonly Migration[];
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteOfflineStoreOptions) {
+    super();
     const resolved = resolveSqliteOfflineOptions(options);
     this.#migrations = SQLITE_MIGRATIONS;
     checkMigrationList(this.#migrations, 'SqliteOfflineStore');
@@ -105,26 +103,6 @@ export class SqliteOfflineStore implements OfflineStore {
 
   async appliedMigrations(): Promise<AppliedMigration[]> {
     return this.#run('migrate', async () => this.#readApplied());
-  }
-
-  insertEvents(rows: readonly EventRow[]): Promise<void> {
-    return this.#insert('events', rows);
-  }
-
-  insertFeatureVectors(rows: readonly FeatureVectorRow[]): Promise<void> {
-    return this.#insert('feature_vectors', rows);
-  }
-
-  insertVerdicts(rows: readonly Verdict[]): Promise<void> {
-    return this.#insert('verdicts', rows);
-  }
-
-  insertTrainingSamples(rows: readonly TrainingSample[]): Promise<void> {
-    return this.#insert('training_samples', rows);
-  }
-
-  insertRetrainRuns(rows: readonly RetrainRun[]): Promise<void> {
-    return this.#insert('retrain_runs', rows);
   }
 
   async *scan<T extends OfflineTable>(table: T, range: ScanRange = {}, options: ScanOptions = {}): AsyncIterable<OfflineRows[T][]> {
@@ -172,7 +150,7 @@ export class SqliteOfflineStore implements OfflineStore {
     this.#runSync('close', () => this.#db.close());
   }
 
-  async #insert<T extends OfflineTable>(table: T, rows: readonly OfflineRows[T][]): Promise<void> {
+  protected async insertRows<T extends OfflineTable>(table: T, rows: readonly OfflineRows[T][]): Promise<void> {
     const spec = tableSpec(table, 'insert');
     const values = checkedValues(spec, rows);
     if (values.length === 0) return;
