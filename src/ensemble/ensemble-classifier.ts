@@ -7,12 +7,11 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { THREAT_CLASSES } from '../events/threat-classes.js';
-import { argMaxRows, predictProbabilities, type ClassifierInfo, type FlowClassifier, type Prediction } from '../inference/classifier.js';
+import { argMaxRows, predictProbabilities, TransformedClassifier, type ClassifierInfo, type Prediction } from '../inference/classifier.js';
 import { agreement } from '../learn/soft-voting.js';
 import { applyTemperature } from '../learn/temperature-scaling.js';
-import { outputDims, type TransformParams } from '../vector/transform.js';
+import type { TransformParams } from '../vector/transform.js';
 import { combineMembers, type Combined, type CombineSettings, type MemberProbabilities } from './combine.js';
-import { ModelInput } from '../inference/model-input.js';
 
 const K = THREAT_CLASSES.length;
 
@@ -69,25 +68,14 @@ function specialistDecisions(specialists: ReadonlyArray<Float32Array | undefined
   return out;
 }
 
-export class EnsembleClassifier implements FlowClassifier {
-  readonly version: string;
-  readonly featureVersion: number;
-  readonly classes: readonly string[];
-  readonly dims: number;
-  private readonly input: ModelInput;
-  private disposed = false;
-
+export class EnsembleClassifier extends TransformedClassifier {
   constructor(
     private readonly nets: EnsembleNets,
     transform: TransformParams,
     readonly settings: CombineSettings,
     info: ClassifierInfo,
   ) {
-    this.version = info.version;
-    this.featureVersion = info.featureVersion;
-    this.classes = info.classes;
-    this.dims = transform.dims;
-    this.input = new ModelInput(transform, transform.dims, outputDims(transform));
+    super(transform, info);
   }
 
   predictBatch(xRaw: Float32Array, n: number): Prediction {
@@ -103,18 +91,11 @@ export class EnsembleClassifier implements FlowClassifier {
     return { ...combined, members, agreement: agreement(voters, combined.predicted) };
   }
 
-  warmUp(): void {
-    this.predictBatch(new Float32Array(this.dims), 1);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected releaseNetworks(): void {
     for (const net of [this.nets.general, this.nets.router, ...this.nets.specialists]) net?.model.dispose();
   }
 
   private members(xRaw: Float32Array, n: number): MemberProbabilities {
-    if (this.disposed) throw new Error(`ensemble ${this.version} is disposed`);
-    return memberProbabilities(this.nets, this.input.rows(xRaw, n), n, this.input.width);
+    return memberProbabilities(this.nets, this.transformedRows(xRaw, n), n, this.inputWidth);
   }
 }

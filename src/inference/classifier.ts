@@ -68,36 +68,29 @@ export interface FlowClassifier {
   dispose(): void;
 }
 
-/** A loaded flow model and its fitted transform: raw sanitized vectors in, class probabilities out. */
-export class Classifier implements FlowClassifier {
+/**
+ * What every FlowClassifier over a fitted transform shares, one MLP or an ensemble: its
+ * identity, the transformed input rows (refused once disposed), the warm-up, and a dispose
+ * that releases its networks once.
+ */
+export abstract class TransformedClassifier implements FlowClassifier {
   readonly version: string;
   readonly featureVersion: number;
   readonly classes: readonly string[];
   /** Raw inputs per row (79 for flow v1). */
   readonly dims: number;
-  private readonly input: ModelInput;
-  private readonly outputs: number;
-  private disposed = false;
+  readonly #input: ModelInput;
+  #disposed = false;
 
-  constructor(
-    private readonly model: tf.LayersModel,
-    transform: TransformParams,
-    info: ClassifierInfo,
-  ) {
+  constructor(transform: TransformParams, info: ClassifierInfo) {
     this.version = info.version;
     this.featureVersion = info.featureVersion;
     this.classes = info.classes;
     this.dims = transform.dims;
-    this.input = new ModelInput(transform, transform.dims, outputDims(transform));
-    this.outputs = (model.outputs[0]!.shape[1] as number | null) ?? 0;
+    this.#input = new ModelInput(transform, transform.dims, outputDims(transform));
   }
 
-  /** Scores `n` rows of `xRaw` (flat n×dims, raw sanitized, NaN = missing). */
-  predictBatch(xRaw: Float32Array, n: number): Prediction {
-    if (this.disposed) throw new Error(`classifier ${this.version} is disposed`);
-    const probs = predictProbabilities(this.model, this.input.rows(xRaw, n), n, this.input.width);
-    return { probs, predicted: argMaxRows(probs, n, this.outputs) };
-  }
+  abstract predictBatch(xRaw: Float32Array, n: number): Prediction;
 
   /** One throw-away forward pass, so the first real batch does not pay for kernel set-up. */
   warmUp(): void {
@@ -105,8 +98,45 @@ export class Classifier implements FlowClassifier {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.releaseNetworks();
+  }
+
+  protected abstract releaseNetworks(): void;
+
+  /** Model inputs per row (the transform's output). */
+  protected get inputWidth(): number {
+    return this.#input.width;
+  }
+
+  /** `n` rows of `xRaw` through the transform, as the networks take them. */
+  protected transformedRows(xRaw: Float32Array, n: number): Float32Array {
+    if (this.#disposed) throw new Error(`model ${this.version} is disposed`);
+    return this.#input.rows(xRaw, n);
+  }
+}
+
+/** A loaded flow model and its fitted transform: raw sanitized vectors in, class probabilities out. */
+export class Classifier extends TransformedClassifier {
+  readonly #outputs: number;
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    transform: TransformParams,
+    info: ClassifierInfo,
+  ) {
+    super(transform, info);
+    this.#outputs = (model.outputs[0]!.shape[1] as number | null) ?? 0;
+  }
+
+  /** Scores `n` rows of `xRaw` (flat n×dims, raw sanitized, NaN = missing). */
+  predictBatch(xRaw: Float32Array, n: number): Prediction {
+    const probs = predictProbabilities(this.model, this.transformedRows(xRaw, n), n, this.inputWidth);
+    return { probs, predicted: argMaxRows(probs, n, this.#outputs) };
+  }
+
+  protected releaseNetworks(): void {
     this.model.dispose();
   }
 }
