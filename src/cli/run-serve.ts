@@ -393,7 +393,7 @@ export function formatServeResult(r: ServeResult): string {
     `model ${r.model} (backend ${r.backend})  group ${r.groupId}  delivery ${r.delivery}` +
       (r.transactions ? ` (transactional id ${r.transactions.transactionalId}: ${r.transactions.commits} committed, ${r.transactions.discards} stale batch(es) dropped)` : ''),
     r.state.sources
-      ? `feature states (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.sources.restored} source(s) restored, ${r.state.sources.fresh} new, ${r.state.sources.saved} snapshot(s) saved, ${r.state.sources.rewound} rewound, ${r.state.sources.undoneBatches} stale batch(es) undone; graph ${r.state.globalStates ?? 'not kept'}`
+      ? `feature states (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.sources.restored} source(s) restored, ${r.state.sources.fresh} new, ${r.state.sources.saved} snapshot(s) saved, ${r.state.sources.rewound} rewound, ${r.state.sources.undoneBatches} stale batch(es) undone; graph states at start: ${r.state.globalStates ?? 'not kept'}`
       : `state (${r.state.store}, prefix ${r.state.keyPrefix}): ${r.state.applied} update(s) applied, ${r.state.skipped} skipped as already applied`,
     `records ${r.records}  events scored ${r.events}  dead-lettered ${r.deadLettered}${reasons ? ` (${reasons})` : ''}`,
     `throughput ${r.eventsPerSecond.toFixed(0)} events/s over ${r.seconds.toFixed(2)} s`,
