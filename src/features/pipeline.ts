@@ -159,7 +159,7 @@ export class FeaturePipeline {
   #stepped = 0;
   #pending: PendingOutcome[] = [];
   #marks = 0;
-  /** Since the latest mark: the global side then, and each stepped source's state before its first step since. */
+  /** Since the latest mark: the global side then, and each source's held state before its first change since. */
   #undo: { readonly id: number; readonly global: GlobalCheckpoint; readonly sources: Map<string, HeldSource | undefined> } | undefined;
 
   constructor(options: FeaturePipelineOptions) {
@@ -221,7 +221,7 @@ export class FeaturePipeline {
     if (!(agreement >= 0 && agreement <= 1)) throw new VigilError(`FeaturePipeline: the agreement score (feature ${V2_DIMS}) gave ${agreement}, not a number in [0, 1]`);
     out[V2_DIMS - 1] = agreement;
     // States are replaced only once every group has stepped: a throwing group leaves them as they were.
-    if (this.#undo !== undefined && !this.#undo.sources.has(event.srcIp)) this.#undo.sources.set(event.srcIp, held);
+    this.#logChange(event.srcIp);
     this.#sources.set(event.srcIp, { states: sourceStates, lastTs: Math.max(event.ts, previous?.lastTs ?? -Infinity) });
     this.#global = globalStates;
     this.#stepped++;
@@ -297,6 +297,7 @@ export class FeaturePipeline {
    */
   releaseAll(): string[] {
     const released = [...this.#sources.keys()];
+    for (const ip of released) this.#logChange(ip);
     this.#sources.clear();
     return released;
   }
@@ -311,6 +312,7 @@ export class FeaturePipeline {
     const evicted: string[] = [];
     for (const [ip, held] of this.#sources) {
       if (nowTs - held.lastTs > idleMs) {
+        this.#logChange(ip);
         this.#sources.delete(ip);
         evicted.push(ip);
       }
@@ -323,7 +325,14 @@ export class FeaturePipeline {
    * the source, e.g. after its partition moved to another instance.
    */
   forget(srcIp: string): boolean {
+    this.#logChange(srcIp);
     return this.#sources.delete(srcIp);
+  }
+
+  /** Before a source's held state changes (stepped, dropped): its state at the mark, once. */
+  #logChange(srcIp: string): void {
+    const undo = this.#undo;
+    if (undo !== undefined && !undo.sources.has(srcIp)) undo.sources.set(srcIp, this.#sources.get(srcIp));
   }
 
   /** The global side (e.g. the communication graph, outcomes not yet due), for a checkpoint. */
@@ -333,8 +342,9 @@ export class FeaturePipeline {
   }
 
   /**
-   * Remembers the pipeline as it is now, for `rewind`: O(1) in the states held (global states
-   * are persistent values; a source's state is logged at its first step after the mark). One
+   * Remembers the pipeline as it is now, for `rewind`, without copying the states held: global
+   * states are persistent values, and a source's state is logged when it first changes after
+   * the mark (its cost: a copy of the outcomes not yet due, at most outcomeLag + a batch). One
    * mark at a time: a new one replaces the last.
    */
   mark(): PipelineMark {
@@ -344,12 +354,11 @@ export class FeaturePipeline {
   }
 
   /**
-   * Undoes every step and outcome since `mark` (the latest one): the global side returns to
-   * it, and each source stepped since to its state before, held again even if dropped from
-   * memory meanwhile (evicted by the same batch: stepping it again evicts it again); a source
-   * new since is dropped. Returns the IPs of the sources stepped since the mark. For events
-   * that will be stepped again: a batch whose results were discarded and whose records come
-   * back.
+   * Undoes everything since `mark` (the latest one): the global side returns to it, and every
+   * source whose held state changed since (stepped, evicted, forgotten, released) is held as
+   * it was then, or not at all if it was not held then. Returns the IPs of those sources. For
+   * events that will be stepped again: a batch whose results were discarded and whose records
+   * come back, maybe after other records than in the first attempt.
    */
   rewind(mark: PipelineMark): string[] {
     const undo = this.#undo;

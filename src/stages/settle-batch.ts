@@ -8,9 +8,10 @@ import type { HeldSources } from './source-states.js';
  * batch's records again, maybe here; had they stayed folded into this process's global
  * (graph) states, which no store rewinds, a second reading here would count them twice. So
  * the pipeline returns to the mark `featurize` took before the batch: the global states, the
- * outcomes not yet due, and each source it stepped. With a state store those sources leave
- * memory instead: the store's snapshot from before the batch is the one to continue from
- * (restoreSourceStates), wherever the records are read next.
+ * outcomes not yet due, and each source the batch stepped or dropped from memory. With a state
+ * store those sources leave memory instead: the store's snapshot from before the batch is the
+ * one to continue from (restoreSourceStates), wherever the records are read next, and their
+ * held positions go with them.
  */
 export function settleBatch(
   settle: (batch: EventBatch) => Promise<Settlement>,
@@ -20,10 +21,10 @@ export function settleBatch(
   const { pipeline, positions, counters } = held;
   return async (batch) => {
     if ((await settle(batch)) === 'committed' || batch.mark === undefined) return batch;
-    const stepped = pipeline.rewind(batch.mark);
+    const changed = pipeline.rewind(batch.mark);
     if (options.stateStore) {
-      for (const ip of stepped) pipeline.forget(ip);
-      positions.forget(stepped);
+      for (const ip of changed) pipeline.forget(ip);
+      positions.forget(changed);
     }
     counters.undoneBatches++;
     return batch;

@@ -9,12 +9,18 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featuresTopology } from '../../topologies/features.js';
 import type { FlowEvent } from '../../src/events/flow-event.js';
-import type { FeaturePipeline } from '../../src/features/pipeline.js';
+import { loadSequenceModel } from '../../src/features/behavioral/sequence-model.js';
+import { FeaturePipeline } from '../../src/features/pipeline.js';
+import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
+import { initBackend } from '../../src/inference/backend.js';
+import type { FlowClassifier } from '../../src/inference/classifier.js';
+import { resolveModelDir } from '../../src/registry/resolve-model.js';
+import { createV2FeatureGroups } from '../../src/vector/v2/v2-feature-groups.js';
 import { createJsonlDecoder } from '../../src/sources/jsonl-flows.js';
-import type { RawRecord, RecordSource } from '../../src/sources/record.js';
+import type { Position, RawRecord, RecordSource } from '../../src/sources/record.js';
 import type { Settlement } from '../../src/stages/commit-transaction.js';
 import type { EventBatch } from '../../src/stages/event-batch.js';
-import { sourceStateCounters, type SourceStateCounters } from '../../src/stages/source-states.js';
+import { sourceStateCounters, type GroupMembership, type SourceStateCounters } from '../../src/stages/source-states.js';
 import { MemorySourceStateStore } from '../../src/store/memory/memory-source-state-store.js';
 import { RedisSourceStateStore } from '../../src/store/redis/redis-source-state-store.js';
 import { encodeSnapshot, type SourceStateStore } from '../../src/store/source-state-store.js';
@@ -73,11 +79,43 @@ interface Run {
   counters: SourceStateCounters;
 }
 
+interface RunOptions {
+  /** Deliver the STALE batch twice (see deliveries). */
+  stale: boolean;
+  stateStore?: SourceStateStore;
+  /** A consumer group whose rebalance makes the STALE batch stale before its states are saved. */
+  group?: boolean;
+  /** Score flows with this model, and let confident verdicts teach feature 83. */
+  model?: FlowClassifier;
+  /** A pipeline of its own (default: the shared intel files, 1 h source TTL, outcome lag 1,024). */
+  pipeline?: () => Promise<FeaturePipeline>;
+}
+
+/**
+ * The group of the `group` option: a rebalance starts while the STALE batch's first attempt is
+ * in flight, so that attempt is stale when its states are saved, and the next batch sees a new
+ * join (every held source released).
+ */
+function staleGroup(): GroupMembership & { rebalance(): void } {
+  let joins = 1;
+  let saves = 0;
+  return {
+    stats: () => ({ groupJoins: joins }),
+    readAgain(_last: Position) {
+      const stale = saves++ === STALE;
+      return () => stale;
+    },
+    rebalance: () => void (joins += 1),
+  };
+}
+
 /** The features topology over the deliveries (stale: see deliveries); `settlementOf(i)` settles the i-th batch. */
-async function run(settlementOf: (i: number) => Settlement, o: { stale: boolean; stateStore?: SourceStateStore }): Promise<Run> {
+async function run(settlementOf: (i: number) => Settlement, o: RunOptions): Promise<Run> {
   const { stateStore } = o;
-  const pipeline = await pipelineAt(Date.parse('2017-07-03T12:00:00Z'));
+  const pipeline = o.pipeline ? await o.pipeline() : await pipelineAt(Date.parse('2017-07-03T12:00:00Z'));
   const counters = sourceStateCounters();
+  const group = o.group ? staleGroup() : undefined;
+  const model = o.model;
   let settled = 0;
   const outcomes: Settlement[] = [];
   const batches = await lastValueFrom(
@@ -89,8 +127,11 @@ async function run(settlementOf: (i: number) => Settlement, o: { stale: boolean;
       batch: { maxSize: BATCH, maxWaitMs: 1000 },
       counters,
       ...(stateStore && { stateStore }),
+      ...(group && { group }),
+      ...(model && { models: { current: () => model } }),
       acknowledge: async () => {
         const s = settlementOf(settled++);
+        if (s === 'read-again') group?.rebalance();
         outcomes.push(s);
         return s;
       },
@@ -147,5 +188,47 @@ describe('a batch dropped as stale and delivered again to the same process', () 
     } finally {
       await deleteKeys(client, keyPrefix);
     }
+  });
+});
+
+describe('a stale batch undone, with the rest of the topology at work', () => {
+  let classifier: FlowClassifier;
+  beforeAll(async () => {
+    await initBackend('auto');
+    classifier = await loadFlowClassifier(resolveModelDir('v1'));
+  });
+  afterAll(() => classifier.dispose());
+
+  it('scored flows teaching feature 83, and sources evicted as they go quiet: one pass again', async () => {
+    const sequenceModel = await loadSequenceModel();
+    // Every source in one of three ASes, so that verdicts move feature 83; outcomes fall due
+    // 50 steps on, inside the run; sources quiet for 10 minutes of event time are evicted.
+    const asnOf = (ip: string): number => 64500 + (ip.split('.').reduce((a, b) => a + Number(b), 0) % 3);
+    const pipeline = async (): Promise<FeaturePipeline> =>
+      new FeaturePipeline({ groups: createV2FeatureGroups({ sequenceModel, asnOf }), outcomeLag: 50, sourceTtlMs: 10 * 60_000 });
+    const options = { model: classifier, pipeline };
+    const onePass = await run(() => 'committed', { ...options, stale: false });
+    expect(onePass.counters.evicted).toBeGreaterThan(0);
+    const f83 = new Set(onePass.vectors.map((v) => v[82]));
+    expect(f83.size).toBeGreaterThan(3);
+
+    const undone = await run(staleOnce, { ...options, stale: true });
+    expect(undone.counters.undoneBatches).toBe(1);
+    expect(undone.vectors).toEqual(onePass.vectors);
+    expect(undone.global).toBe(onePass.global);
+    expect(undone.sources).toEqual(onePass.sources);
+    const twice = await run(() => 'committed', { ...options, stale: true });
+    expect(twice.global).not.toBe(onePass.global);
+  });
+
+  it('in a consumer group, a batch already stale when its states were saved: one pass again', async () => {
+    const onePass = await run(() => 'committed', { stale: false });
+    const stateStore = new MemorySourceStateStore({ keyPrefix: 'undo-group:' });
+    const undone = await run(staleOnce, { stale: true, stateStore, group: true });
+    // Its sources were not saved, and left memory; the store's snapshots brought them back.
+    expect(undone.counters.staleSkipped).toBeGreaterThan(0);
+    expect(undone.counters.undoneBatches).toBe(1);
+    expect(undone.vectors).toEqual(onePass.vectors);
+    expect(undone.global).toBe(onePass.global);
   });
 });
