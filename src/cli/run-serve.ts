@@ -35,7 +35,7 @@ import { Redis } from 'ioredis';
 import { BASELINE_FAMILY } from '../aggregate/baseline-features.js';
 import { detectTopology } from '../../topologies/detect.js';
 import { featuresTopology } from '../../topologies/features.js';
-import { openServePipeline, servesThroughPipeline, type ServePipeline } from './serve-pipeline.js';
+import { mayCheckpointGlobalStates, openServePipeline, servesThroughPipeline, type ServePipeline } from './serve-pipeline.js';
 import type { EventBatch } from '../stages/event-batch.js';
 import type { SourceStateCounters } from '../stages/source-states.js';
 import { inputFormat, verdictFormat, type ServeSettings } from '../config/serve-settings.js';
@@ -335,12 +335,13 @@ export async function startServe(s: ServeSettings, deps: ServeDeps = {}): Promis
       failure ??= err;
     }
     clearInterval(timer);
-    // Records the group reads again were featurized first. A batch whose transaction was
-    // dropped is undone in the pipeline (stages/settle-batch.ts); at least once, records of
-    // partitions that moved stay in the global states.
-    const counters = servePipeline?.counters;
-    const readAgainKept = (transactions?.().discards ?? 0) > (counters?.undoneBatches ?? 0) || (!exactlyOnce && (counters?.staleSkipped ?? 0) > 0);
-    cleanStop = failure === undefined && stopReport?.undrainedBatches === 0 && !readAgainKept;
+    cleanStop = mayCheckpointGlobalStates({
+      failed: failure !== undefined,
+      undrainedBatches: stopReport?.undrainedBatches,
+      delivery: s.delivery,
+      discards: transactions?.().discards ?? 0,
+      ...(servePipeline && { counters: servePipeline.counters }),
+    });
     const closeFailure = await closeAll(opened);
     const model = models.current().version;
     models.close();

@@ -42,6 +42,30 @@ export interface ServePipeline {
   close(options: { checkpoint: boolean }): Promise<void>;
 }
 
+/** How a serve run ended, as far as its global feature states are concerned. */
+export interface RunEnd {
+  failed: boolean;
+  /** Batches still in the pipeline when the source stopped (undefined: the stop failed). */
+  undrainedBatches: number | undefined;
+  delivery: 'exactly-once' | 'at-least-once';
+  /** Transactions dropped as stale. */
+  discards: number;
+  counters?: Pick<SourceStateCounters, 'undoneBatches' | 'staleSkipped'>;
+}
+
+/**
+ * Whether the global (graph) states may be checkpointed: the run ended without failure, every
+ * batch it took settled, and no record the group will deliver again stayed folded in them.
+ * Records read again were featurized first: a batch whose transaction was dropped is undone
+ * in the pipeline (stages/settle-batch.ts), but at least once, records of partitions that
+ * moved stay.
+ */
+export function mayCheckpointGlobalStates(end: RunEnd): boolean {
+  const notUndone = end.discards > (end.counters?.undoneBatches ?? 0);
+  const keptAtLeastOnce = end.delivery === 'at-least-once' && (end.counters?.staleSkipped ?? 0) > 0;
+  return !end.failed && end.undrainedBatches === 0 && !notUndone && !keptAtLeastOnce;
+}
+
 /**
  * The feature pipeline of a serve on the features topology. A live topic has no first event
  * to choose the Tor list by, so the list closest to now is taken (as `vigil features` does).

@@ -5,7 +5,7 @@
  * before it; another instance does not get them.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { openServePipeline } from '../../src/cli/serve-pipeline.js';
+import { mayCheckpointGlobalStates, openServePipeline } from '../../src/cli/serve-pipeline.js';
 import { parseServeSettings } from '../../src/config/serve-settings.js';
 import { encodeSnapshot } from '../../src/store/source-state-store.js';
 import { realFlows } from './serve-harness.js';
@@ -51,5 +51,25 @@ describe('serve on the features topology, global states', () => {
     const unnamed = await openServePipeline(settings());
     expect(unnamed.globalStates).toBe('not kept');
     await unnamed.close({ checkpoint: true });
+  });
+});
+
+describe('when a serve run may checkpoint its global states', () => {
+  const clean = { failed: false, undrainedBatches: 0, delivery: 'exactly-once', discards: 0, counters: { undoneBatches: 0, staleSkipped: 0 } } as const;
+
+  it('after a clean stop, and after stale batches only if each was undone', () => {
+    expect(mayCheckpointGlobalStates(clean)).toBe(true);
+    expect(mayCheckpointGlobalStates({ ...clean, discards: 2, counters: { undoneBatches: 2, staleSkipped: 5 } })).toBe(true);
+    expect(mayCheckpointGlobalStates({ ...clean, discards: 2, counters: { undoneBatches: 1, staleSkipped: 5 } })).toBe(false);
+    // No counters (no feature pipeline): nothing was undone.
+    expect(mayCheckpointGlobalStates({ ...clean, discards: 1, counters: undefined })).toBe(false);
+  });
+
+  it('not after a failure, batches left in flight, or at least once with records of moved partitions', () => {
+    expect(mayCheckpointGlobalStates({ ...clean, failed: true })).toBe(false);
+    expect(mayCheckpointGlobalStates({ ...clean, undrainedBatches: 1 })).toBe(false);
+    expect(mayCheckpointGlobalStates({ ...clean, undrainedBatches: undefined })).toBe(false);
+    expect(mayCheckpointGlobalStates({ ...clean, delivery: 'at-least-once', counters: { undoneBatches: 0, staleSkipped: 3 } })).toBe(false);
+    expect(mayCheckpointGlobalStates({ ...clean, delivery: 'at-least-once' })).toBe(true);
   });
 });
