@@ -288,6 +288,7 @@ export class FeaturePipeline {
     if (held.states.length !== this.#sourceGroups.length) {
       throw new VigilError(`FeaturePipeline: restoring ${srcIp} with ${held.states.length} group states; this pipeline has ${this.#sourceGroups.length}`);
     }
+    this.#logChange(srcIp);
     this.#sources.set(srcIp, { states: held.states.slice(), lastTs: held.lastTs });
   }
 
@@ -329,7 +330,7 @@ export class FeaturePipeline {
     return this.#sources.delete(srcIp);
   }
 
-  /** Before a source's held state changes (stepped, dropped): its state at the mark, once. */
+  /** Before a source's held state changes (stepped, restored, dropped): its state at the mark, once. */
   #logChange(srcIp: string): void {
     const undo = this.#undo;
     if (undo !== undefined && !undo.sources.has(srcIp)) undo.sources.set(srcIp, this.#sources.get(srcIp));
@@ -355,7 +356,7 @@ export class FeaturePipeline {
 
   /**
    * Undoes everything since `mark` (the latest one): the global side returns to it, and every
-   * source whose held state changed since (stepped, evicted, forgotten, released) is held as
+   * source whose held state changed since (stepped, restored, evicted, forgotten, released) is held as
    * it was then, or not at all if it was not held then. Returns the IPs of those sources. For
    * events that will be stepped again: a batch whose results were discarded and whose records
    * come back, maybe after other records than in the first attempt.
