@@ -26,6 +26,14 @@ const newTopic = useTestTopics(kafka, 'vigil-test-flows');
 
 const fast = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, fromBeginning: true };
 
+/** A one-partition topic holding `count` records r0, r1, ..., and a source reading it in a new group. */
+async function sourceOverRecords(count: number) {
+  const topic = await newTopic(1);
+  const groupId = randomName('vigil-test');
+  await produce(kafka, topic, Array.from({ length: count }, (_, i) => ({ key: null, value: `r${i}` })));
+  return { topic, groupId, source: await openKafkaSource(kafka, { topics: [topic], groupId, ...fast }) };
+}
+
 describe('Kafka flow source: formats and positions', () => {
   const formats: ValueFormat[] = [{ type: 'json' }, { type: 'avro' }, { type: 'confluent-avro', schemaId: 42 }];
   for (const format of formats) {
@@ -173,10 +181,7 @@ describe('Kafka source: commits', () => {
   });
 
   it('stop() ends batches(), waits for the batch in flight to become durable, commits it, then leaves', async () => {
-    const topic = await newTopic(1);
-    const groupId = randomName('vigil-test');
-    await produce(kafka, topic, Array.from({ length: 30 }, (_, i) => ({ key: null, value: `r${i}` })));
-    const source = await openKafkaSource(kafka, { topics: [topic], groupId, ...fast });
+    const { topic, groupId, source } = await sourceOverRecords(30);
     const batches = source.batches({ maxSize: 10, maxWaitMs: 100 })[Symbol.asyncIterator]();
     const [inFlight] = await pullRecords(batches, 10);
     await waitFor('more records to be buffered', () => source.stats().buffered > 0);
@@ -198,10 +203,7 @@ describe('Kafka source: commits', () => {
   });
 
   it('committed() resolves only once the group committed past the batch marked durable, one batch after another', async () => {
-    const topic = await newTopic(1);
-    const groupId = randomName('vigil-test');
-    await produce(kafka, topic, Array.from({ length: 12 }, (_, i) => ({ key: null, value: `r${i}` })));
-    const source = await openKafkaSource(kafka, { topics: [topic], groupId, ...fast });
+    const { topic, groupId, source } = await sourceOverRecords(12);
     const batches = source.batches({ maxSize: 4, maxWaitMs: 100 })[Symbol.asyncIterator]();
     for (const end of ['4', '8', '12']) {
       const [batch] = await pullRecords(batches, 1);
