@@ -153,9 +153,10 @@ export function describeOnlineStoreContract(name: string, makeHarness: () => Pro
       expect(error).toBeInstanceOf(StoreError);
       expect((error as StoreError).retriable).toBe(false);
       expect((error as StoreError).operation).toBe('applyBatch');
+      expect((error as StoreError).message).toMatch(/update 1 \(\S+ bad\) add\.n is NaN, expected a finite number/);
       await expect(store.applyBatch([{ ...counterUpdate('x', 0, 0), family: 'nope' }])).rejects.toThrow(/unknown key family "nope"/);
-      await expect(store.applyBatch([counterUpdate('x', 0, -1)])).rejects.toThrow(StoreError);
-      await expect(store.applyBatch([counterUpdate('x', 0, 0, { add: { '@p:0': 1 } })])).rejects.toThrow(StoreError);
+      await expect(store.applyBatch([counterUpdate('x', 0, -1)])).rejects.toThrow(/update 0 \(\S+ x\): offset -1 must be a non-negative/);
+      await expect(store.applyBatch([counterUpdate('x', 0, 0, { add: { '@p:0': 1 } })])).rejects.toThrow(/update 0 \(\S+ x\) add: field name "@p:0" must be non-empty/);
       expect(await store.getMany([{ family: COUNTERS.name, entity: 'ok' }])).toEqual([undefined]);
     });
   });
