@@ -31,11 +31,14 @@
  * shipped options) instead of the MLP, scored by its own combination rule (thresholds, gate).
  *
  * `--errors-dir DIR` writes each run's misclassified hold-out rows to DIR/<layout>-seed<N>.jsonl,
- * one JSON line each, as `vigil evaluate --errors` does.
+ * one JSON line each, as `vigil evaluate --errors` does. `--hidden 128,64` sets the hidden
+ * widths as `vigil train --hidden` does (the README's ensemble runs before the default became
+ * 256,128 used 128,64).
  *
- *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --json out.json --errors-dir DIR]
+ *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --hidden 128,64 --json out.json --errors-dir DIR]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { layerSizes } from '../src/cli/options.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { splitFile } from '../src/cli/commands/split.js';
@@ -70,8 +73,11 @@ const { values: args } = parseArgs({
     layouts: { type: 'string', default: 'v1,v2' },
     json: { type: 'string' },
     'errors-dir': { type: 'string' },
+    hidden: { type: 'string' },
   },
 });
+/** `--hidden 128,64`: the MLP's widths, or the ensemble's general model and router (as `vigil train --hidden`). */
+const hidden = args.hidden === undefined ? undefined : layerSizes(args.hidden);
 
 interface LabelledFlow {
   event: FlowEvent;
@@ -120,7 +126,7 @@ interface Trained {
 
 /** The MLP, scored on the hold-out by argmax and by thresholds tuned on the validation rows. */
 async function trainMlp(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string, portIndex: number): Promise<Trained> {
-  const result = await trainClassifier(train, validation, { seed, portIndex, ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }) });
+  const result = await trainClassifier(train, validation, { seed, portIndex, ...(args['max-epochs'] && { maxEpochs: Number(args['max-epochs']) }), ...(hidden && { hidden }) });
   const { thresholds } = tuneClassThresholds(probabilities(result, validation), validation.y);
   const probs = probabilities(result, test);
   result.model.dispose();
@@ -140,7 +146,13 @@ async function trainMlp(train: LabelledRows, validation: LabelledRows, test: Lab
 async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string, portIndex: number): Promise<Trained> {
   const d = DEFAULT_ENSEMBLE_OPTIONS;
   const maxEpochs = args['max-epochs'] ? Number(args['max-epochs']) : undefined;
-  const options = { ...d, seed, portIndex, ...(maxEpochs && { general: { ...d.general, maxEpochs } }) };
+  const options = {
+    ...d,
+    seed,
+    portIndex,
+    general: { ...d.general, ...(maxEpochs && { maxEpochs }), ...(hidden && { hidden }) },
+    router: { ...d.router, ...(hidden && { hidden }) },
+  };
   const result = await trainEnsemble(train, validation, options);
   const ensemble = new EnsembleClassifier(result.nets, result.transform, result.settings, { version: name, featureVersion: 0, classes: [...THREAT_CLASSES] });
   // One pass of the members; the plain vote is the same members combined without thresholds or gate.

@@ -72,8 +72,10 @@ const MLP_BASE = { dropout: 0.1, learningRate: 1e-3, lrDecay: 0.93, batchSize: 2
 /** Chosen on the validation split of the CICIDS2017 training split (never the hold-out). */
 export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleTrainOptions = {
   seed: 1,
-  general: { ...MLP_BASE, hidden: [128, 64], maxEpochs: 40, patience: 10, maxBenignFPR: 0.01, loss: 'focal', classWeightPower: 1 },
-  router: { ...MLP_BASE, hidden: [128, 64], maxEpochs: 40, patience: 10, maxBenignFPR: 0.01, loss: 'focal', classWeightPower: 1 },
+  // [256, 128]: on the inner time fold, seeds 1-5, 108 errors and 33 benign false positives
+  // against 138 and 41 with [128, 64] (README, Accuracy: a rule fixed before the runs).
+  general: { ...MLP_BASE, hidden: [256, 128], maxEpochs: 40, patience: 10, maxBenignFPR: 0.01, loss: 'focal', classWeightPower: 1 },
+  router: { ...MLP_BASE, hidden: [256, 128], maxEpochs: 40, patience: 10, maxBenignFPR: 0.01, loss: 'focal', classWeightPower: 1 },
   specialist: {
     ...MLP_BASE,
     hidden: [64, 32],

@@ -6,13 +6,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabeledFlows } from '../../src/datasets/labeled-flows.js';
 import { EnsembleClassifier } from '../../src/ensemble/ensemble-classifier.js';
+import { DEFAULT_ENSEMBLE_OPTIONS } from '../../src/ensemble/train-ensemble.js';
 import { loadFlowClassifier } from '../../src/ensemble/load-flow-classifier.js';
 import { classOfLabel, THREAT_CLASSES, type ThreatClass } from '../../src/events/threat-classes.js';
 import { initBackend } from '../../src/inference/backend.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { hiddenUnits } from '../helpers/saved-network.js';
 import { CICIDS_TRAIN } from '../learning/retrain-fixture.js';
 
 const run = promisify(execFile);
+
 const VIGIL = join(PACKAGE_ROOT, 'bin', 'vigil.js');
 const DATA = process.env.VIGIL_CICIDS_TRAIN ?? CICIDS_TRAIN;
 const root = mkdtempSync(join(tmpdir(), 'vigil-ensemble-train-'));
@@ -49,7 +52,7 @@ beforeAll(async () => {
   await initBackend();
   await run(
     process.execPath,
-    [VIGIL, 'train', '--ensemble', '--data', trainFile, '--version', 'ens-small', '--models-dir', modelsDir, '--max-epochs', '4', '--specialist-rows', '300', '--backend', 'wasm'],
+    [VIGIL, 'train', '--ensemble', '--data', trainFile, '--version', 'ens-small', '--models-dir', modelsDir, '--max-epochs', '4', '--specialist-rows', '300', '--hidden', '48,24', '--backend', 'wasm'],
     { cwd: PACKAGE_ROOT },
   );
 });
@@ -133,6 +136,28 @@ describe('vigil train --ensemble, then evaluate --json', () => {
       expect(Object.keys(row.members.specialists)).toEqual(THREAT_CLASSES.slice(1));
       expect(['fallback', ...THREAT_CLASSES]).toContain(row.route);
     }
+  });
+
+  it('gives --hidden to the general model and the router, and leaves the specialists as they are', () => {
+    const dir = join(modelsDir, 'ens-small');
+    type Member = { topology: string };
+    const spec = JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as { general: Member; router: Member; specialists: Record<string, Member> };
+    expect(hiddenUnits(join(dir, spec.general.topology))).toEqual([48, 24]);
+    expect(hiddenUnits(join(dir, spec.router.topology))).toEqual([48, 24]);
+    for (const specialist of Object.values(spec.specialists)) {
+      expect(hiddenUnits(join(dir, specialist.topology))).toEqual(DEFAULT_ENSEMBLE_OPTIONS.specialist.hidden);
+    }
+  });
+
+  it('refuses a --hidden that is not a list of positive widths, before training', async () => {
+    for (const bad of ['0,5', '64,x', '']) {
+      const failed = await run(process.execPath, [VIGIL, 'train', '--ensemble', '--data', trainFile, '--models-dir', modelsDir, '--version', 'never', '--hidden', bad], { cwd: PACKAGE_ROOT }).then(
+        () => undefined,
+        (err: unknown) => err as { stderr?: string },
+      );
+      expect(failed?.stderr).toMatch(/--hidden.*expected comma-separated positive integers/);
+    }
+    expect(existsSync(join(modelsDir, 'never'))).toBe(false);
   });
 
   it('refuses an unknown --fallback rule before training, naming the rules it knows', async () => {

@@ -24,6 +24,7 @@ import { VECTORIZED_MODELS } from '../../src/stages/vectorize.js';
 import { openMigratedOfflineStore } from '../../src/store/open-stores.js';
 import type { FeatureLine } from '../../src/vector/v2/feature-line-sink.js';
 import { decodeAll, writeV2Inputs } from '../features/v2-fixtures.js';
+import { hiddenUnits } from '../helpers/saved-network.js';
 import { tempRegistry } from '../registry/temp-registry.js';
 
 /**
@@ -43,7 +44,7 @@ beforeAll(async () => {
   await initBackend();
   v2 = await loadLabeledFlows([DEMO_SAMPLE], undefined, { featureVersion: 2 });
   // The demo sample (2,926 real hold-out flows, every one labelled): small enough to train on here.
-  await run(process.execPath, [VIGIL, 'train', '--feature-version', '2', '--data', DEMO_SAMPLE, '--version', 'fv2', '--models-dir', modelsDir, '--max-epochs', '2', '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
+  await run(process.execPath, [VIGIL, 'train', '--feature-version', '2', '--data', DEMO_SAMPLE, '--version', 'fv2', '--models-dir', modelsDir, '--max-epochs', '2', '--hidden', '40', '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -120,6 +121,8 @@ describe('vigil train --feature-version 2', () => {
   it('records feature version 2 (security-v2, 100 inputs) in the manifest, and evaluate scores it on v2 rows', async () => {
     const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
     expect([manifest.featureVersion, manifest.featureLayout, manifest.dims]).toEqual([2, 'security-v2', 100]);
+    // --hidden shapes the single MLP too.
+    expect(hiddenUnits(join(modelDir, 'model.json'))).toEqual([40]);
     const { stdout } = await run(process.execPath, [VIGIL, 'evaluate', '--data', DEMO_SAMPLE, '--model', modelDir, '--json', '--backend', 'wasm'], { cwd: PACKAGE_ROOT });
     const report = JSON.parse(stdout) as { model: string; perClass: Record<string, { support: number }> };
     expect(report.model).toBe('fv2');

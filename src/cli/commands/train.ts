@@ -16,7 +16,7 @@ import { selectRows } from '../../training/dataset.js';
 import { timeOrderedHoldout } from '../../training/holdout.js';
 import { DEFAULT_TRAIN_OPTIONS, trainClassifier, type EpochLog } from '../../training/train.js';
 import { childLogger } from '../../telemetry/logger.js';
-import { fraction, positiveInt, nonNegativeInt } from '../options.js';
+import { fraction, layerSizes, positiveInt, nonNegativeInt } from '../options.js';
 
 const log = childLogger('train');
 
@@ -40,6 +40,7 @@ interface TrainFlags {
   fallback: string;
   refit?: boolean;
   featureVersion: number;
+  hidden?: number[];
 }
 
 /** The ensemble options from the flags: --max-epochs also caps the router and specialists. */
@@ -51,8 +52,8 @@ function ensembleOptions(f: TrainFlags): EnsembleTrainOptions {
   return {
     ...d,
     seed: f.seed,
-    general: { ...d.general, loss: f.generalLoss, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
-    router: { ...d.router, maxEpochs: Math.min(d.router.maxEpochs, f.maxEpochs) },
+    general: { ...d.general, loss: f.generalLoss, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize, ...(f.hidden && { hidden: f.hidden }) },
+    router: { ...d.router, maxEpochs: Math.min(d.router.maxEpochs, f.maxEpochs), ...(f.hidden && { hidden: f.hidden }) },
     specialist: { ...d.specialist, oversampler: f.oversampler, positives: f.specialistRows, maxEpochs: Math.min(d.specialist.maxEpochs, f.maxEpochs) },
     routerThreshold: f.routerThreshold,
     specialistGate: f.specialistGate,
@@ -81,6 +82,11 @@ export function registerTrain(program: Command): void {
     .option('--max-epochs <n>', 'upper bound on epochs', positiveInt, DEFAULT_TRAIN_OPTIONS.maxEpochs)
     .option('--patience <n>', 'epochs without validation improvement before stopping', positiveInt, DEFAULT_TRAIN_OPTIONS.patience)
     .option('--batch-size <n>', 'training batch size', positiveInt, DEFAULT_TRAIN_OPTIONS.batchSize)
+    .option(
+      '--hidden <sizes>',
+      `hidden layer widths of the MLP, or with --ensemble of its general model and router (default: ${DEFAULT_TRAIN_OPTIONS.hidden.join(',')}; ensemble ${DEFAULT_ENSEMBLE_OPTIONS.general.hidden.join(',')})`,
+      layerSizes,
+    )
     .option('--set-current', 'make the new model the one served by default (models/CURRENT)')
     .option('--backend <name>', 'TF.js backend: auto | node | wasm | cpu', 'auto')
     .option('--feature-version <n>', 'rows of feature version 1 (79 flow features of each flow) or 2 (100: the files replayed, in the order given, through the feature pipeline; detect and serve then score through it too)', positiveInt, FEATURE_VERSION)
@@ -123,7 +129,7 @@ export function registerTrain(program: Command): void {
         const result = await trainClassifier(
           train,
           validation,
-          { seed: f.seed, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
+          { seed: f.seed, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize, ...(f.hidden && { hidden: f.hidden }) },
           (e) => void process.stderr.write(epochLine(e)),
         );
         const seconds = (performance.now() - started) / 1000;
