@@ -38,10 +38,10 @@
  *   npm run bench:feature-versions [-- --seeds 1,2,3 --max-epochs 80 --ensemble --hidden 128,64 --json out.json --errors-dir DIR]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { layerSizes } from '../src/cli/options.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { splitFile } from '../src/cli/commands/split.js';
+import { layerSizes } from '../src/cli/options.js';
 import type { FlowEvent } from '../src/events/flow-event.js';
 import { classIndex, classOfLabel, THREAT_CLASSES } from '../src/events/threat-classes.js';
 import { evaluatePredictions, type EvaluationReport } from '../src/evaluation/metrics.js';

@@ -21,7 +21,7 @@ export function fraction(value: string): number {
 /** Hidden layer widths, "256,128": one or more positive integers. */
 export function layerSizes(value: string): number[] {
   const sizes = value.split(',').map((part) => Number(part.trim()));
-  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new InvalidArgumentError(`expected comma-separated positive integers such as 256,128, got "${value}"`);
   }
   return sizes;
