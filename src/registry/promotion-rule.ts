@@ -94,6 +94,8 @@ export function decidePromotion(candidate: JudgedModel, current: JudgedModel | n
   return {
     accepted: true,
     violations,
-    reason: `macro-F1 ${f4(a.macroF1)} vs current ${f4(b.macroF1)}: ${signed(a.macroF1 - b.macroF1)}; no class recall dropped more than ${f4(rule.maxRecallDrop)}`,
+    // The thresholds go into the reason: a rule configured away from its default must show in
+    // the version's history, not only in the shell that ran the promotion.
+    reason: `macro-F1 ${f4(a.macroF1)} vs current ${f4(b.macroF1)}: ${signed(a.macroF1 - b.macroF1)} (needs ${signed(rule.minMacroF1Gain)}); no class recall dropped more than ${f4(rule.maxRecallDrop)}`,
   };
 }

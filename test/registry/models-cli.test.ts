@@ -42,6 +42,6 @@ describe('vigil models', () => {
     expect(promoted.code).toBe(0);
     expect(readPointerFile(dir, 'CURRENT')).toBe('v2');
 
-    expect(promoted.stdout).toBe('promoted v2 (macro-F1 0.9600 vs current 0.9500: +0.0100; no class recall dropped more than 0.0100)\nCURRENT v2  PREVIOUS v1\n');
+    expect(promoted.stdout).toBe('promoted v2 (macro-F1 0.9600 vs current 0.9500: +0.0100 (needs +0.0100); no class recall dropped more than 0.0100)\nCURRENT v2  PREVIOUS v1\n');
   });
 });

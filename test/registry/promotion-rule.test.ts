@@ -31,6 +31,13 @@ describe('decidePromotion', () => {
     expect(d.reason).toContain('web_attack recall 0.7899 vs current 0.8000');
   });
 
+  it('says in an acceptance which thresholds it was judged by, default or configured', () => {
+    expect(decidePromotion(candidate(0.95), current).reason).toBe('macro-F1 0.9500 vs current 0.9000: +0.0500 (needs +0.0200); no class recall dropped more than 0.0100');
+    const configured = decidePromotion(candidate(0.91), current, { minMacroF1Gain: 0.005, maxRecallDrop: 0.02 });
+    expect(configured.accepted).toBe(true);
+    expect(configured.reason).toBe('macro-F1 0.9100 vs current 0.9000: +0.0100 (needs +0.0050); no class recall dropped more than 0.0200');
+  });
+
   it('allows a recall drop of exactly 1 point', () => {
     expect(decidePromotion(candidate(0.95, { web_attack: 0.79 }), current).accepted).toBe(true);
   });
