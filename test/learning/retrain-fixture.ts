@@ -7,16 +7,19 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
 import { classOfLabel, THREAT_CLASSES, type ThreatClass } from '../../src/events/threat-classes.js';
 import { V2_DIMS, writeV2FlowPart } from '../../src/features/vector-v2.js';
 import { MlpCandidateTrainer } from '../../src/learning/candidate-trainer.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { ModelRegistry } from '../../src/registry/model-registry.js';
 import type { FeatureVectorRow } from '../../src/store/offline-store.js';
 import { selectRows } from '../../src/training/dataset.js';
 
-export const CICIDS_TRAIN = '/work/shared/data/cicids2017/train.csv';
+// Beside the repository, as ../shared is on every machine that runs these tests (not at a fixed
+// absolute path: a clone elsewhere must find it too).
+export const CICIDS_TRAIN = resolve(PACKAGE_ROOT, '../shared/data/cicids2017/train.csv');
 const DATA = process.env.VIGIL_CICIDS_TRAIN ?? CICIDS_TRAIN;
 
 export interface RetrainData {
