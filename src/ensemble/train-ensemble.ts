@@ -98,6 +98,16 @@ export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleTrainOptions = {
   refit: false,
 };
 
+/**
+ * `options` with the general model's and the router's hidden widths replaced (the two share
+ * a shape: the router is a general model whose classes are routes). The one place `vigil
+ * train --hidden` and `vigil learn --hidden` turn widths into ensemble options.
+ */
+export function withHiddenWidths(options: EnsembleTrainOptions, hidden: readonly number[] | undefined): EnsembleTrainOptions {
+  if (!hidden) return options;
+  return { ...options, general: { ...options.general, hidden: [...hidden] }, router: { ...options.router, hidden: [...hidden] } };
+}
+
 export interface MemberReport {
   bestEpoch: number;
   epochs: number;

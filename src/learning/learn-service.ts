@@ -17,6 +17,7 @@ import { openLabelSource } from '../kafka/label-topic.js';
 import { initBackend } from '../inference/backend.js';
 import type { OfflineStore } from '../store/offline-store.js';
 import { childLogger } from '../telemetry/logger.js';
+import { DEFAULT_ENSEMBLE_OPTIONS, withHiddenWidths } from '../ensemble/train-ensemble.js';
 import { EnsembleCandidateTrainer, MlpCandidateTrainer, type CandidateTrainer } from './candidate-trainer.js';
 import type { CollectorCounters } from './collector-counters.js';
 import type { LearnSettings } from './learn-settings.js';
@@ -43,6 +44,16 @@ export interface LearnHandle {
 
 const log = childLogger('learn');
 
+/**
+ * The trainer the settings name: the flow MLP with their epochs, patience and widths, or the
+ * ensemble with its own defaults but their widths for the general model and router (so a
+ * retrain can keep the shipped model's recipe: README, "The retraining loop").
+ */
+export function candidateTrainer(s: Pick<LearnSettings, 'trainer' | 'maxEpochs' | 'patience' | 'hidden'>): CandidateTrainer {
+  if (s.trainer === 'ensemble') return new EnsembleCandidateTrainer(withHiddenWidths(DEFAULT_ENSEMBLE_OPTIONS, s.hidden));
+  return new MlpCandidateTrainer({ maxEpochs: s.maxEpochs, patience: s.patience, ...(s.hidden && { hidden: s.hidden }) });
+}
+
 export async function startLearn(s: LearnSettings, deps: LearnDeps = {}): Promise<LearnHandle> {
   await initBackend(s.backend);
   const ownStore = deps.store === undefined;
@@ -58,7 +69,7 @@ export async function startLearn(s: LearnSettings, deps: LearnDeps = {}): Promis
     baseData: s.baseData,
     holdoutData: s.holdoutData,
     store,
-    trainer: deps.trainer ?? (s.trainer === 'ensemble' ? new EnsembleCandidateTrainer() : new MlpCandidateTrainer({ maxEpochs: s.maxEpochs, patience: s.patience })),
+    trainer: deps.trainer ?? candidateTrainer(s),
     rule: { minMacroF1Gain: s.minF1Gain, maxRecallDrop: s.maxRecallDrop },
     seed: s.seed,
     minClassRows: s.minClassRows,

@@ -42,6 +42,8 @@ export const LEARN_DEFAULTS = {
   minClassRows: RETRAINER_DEFAULTS.minClassRows,
   maxEpochs: DEFAULT_TRAIN_OPTIONS.maxEpochs,
   patience: DEFAULT_TRAIN_OPTIONS.patience,
+  /** Hidden widths of the MLP, or of the ensemble's general model and router; absent: the trainer's own default. */
+  hidden: undefined as number[] | undefined,
   minF1Gain: DEFAULT_PROMOTION_RULE.minMacroF1Gain,
   maxRecallDrop: DEFAULT_PROMOTION_RULE.maxRecallDrop,
   backend: 'auto' as BackendPreference,
@@ -71,6 +73,7 @@ export const LEARN_SETTING_SOURCES: Record<string, SettingSource> = {
   minClassRows: { flag: '--min-class-rows', env: 'VIGIL_RETRAIN_MIN_CLASS_ROWS', number: true },
   maxEpochs: { flag: '--max-epochs', env: 'VIGIL_RETRAIN_MAX_EPOCHS', number: true },
   patience: { flag: '--patience', env: 'VIGIL_RETRAIN_PATIENCE', number: true },
+  hidden: { flag: '--hidden', env: 'VIGIL_RETRAIN_HIDDEN', list: true },
   minF1Gain: { flag: '--min-f1-gain', env: 'VIGIL_PROMOTION_MIN_F1_GAIN', number: true },
   maxRecallDrop: { flag: '--max-recall-drop', env: 'VIGIL_PROMOTION_MAX_RECALL_DROP', number: true },
   backend: { flag: '--backend', env: 'VIGIL_BACKEND' },
@@ -112,6 +115,9 @@ export const LearnSettingsSchema = z
     minClassRows: z.number().int().min(0).default(d.minClassRows),
     maxEpochs: positiveInt.default(d.maxEpochs),
     patience: positiveInt.default(d.patience),
+    // Flags and environment give text ("512,256" split on commas); a width that is not a
+    // positive whole number is refused by name.
+    hidden: z.array(z.coerce.number<string>().int().positive(), { error: 'write widths as comma-separated positive integers, e.g. 512,256' }).min(1).optional(),
     minF1Gain: z.number().min(0).max(1).default(d.minF1Gain),
     maxRecallDrop: z.number().min(0).max(1).default(d.maxRecallDrop),
     backend: z.enum(BACKEND_PREFERENCES as [BackendPreference, ...BackendPreference[]]).default(d.backend),

@@ -46,6 +46,17 @@ describe('learn settings', () => {
     expect(s).toMatchObject({ seed: 7, minF1Gain: 0.05, maxRecallDrop: 0.02, backend: 'cpu' });
   });
 
+  it('reads hidden widths as numbers from a flag or the environment, flag first, and refuses a width that is not one', () => {
+    const files = { baseData: ['b.csv'], holdoutData: ['h.csv'] };
+    expect(parseLearnSettings({}, files).hidden).toBeUndefined();
+    const env = learnSettingsFromEnv({ VIGIL_RETRAIN_HIDDEN: '512, 256' });
+    expect(parseLearnSettings(env, files).hidden).toEqual([512, 256]);
+    expect(parseLearnSettings(env, { ...files, hidden: ['64', '32'] }).hidden).toEqual([64, 32]);
+    for (const bad of [['wide'], ['128', '0'], ['12.5']]) {
+      expect(() => parseLearnSettings({}, { ...files, hidden: bad })).toThrow(/hidden \(--hidden or VIGIL_RETRAIN_HIDDEN\)/);
+    }
+  });
+
   it('names the flag and the variable of every bad setting', () => {
     const bad = () => parseLearnSettings(learnSettingsFromEnv({ VIGIL_RETRAIN_MIN_SAMPLES: 'many' }), { holdoutData: ['h.csv'], redisUrl: '127.0.0.1:6379' });
     expect(bad).toThrow(ConfigError);

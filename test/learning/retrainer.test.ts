@@ -3,7 +3,8 @@
  * balancing that keeps the input rows and grows only small classes, samples projected from
  * v2 vectors, determinism with a seed, and the history row it writes.
  */
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabeledFlows, type LabeledFlows } from '../../src/datasets/labeled-flows.js';
@@ -16,7 +17,10 @@ import { DEFAULT_ENSEMBLE_OPTIONS } from '../../src/ensemble/train-ensemble.js';
 import { balanceRawRows, balanceTargets } from '../../src/learning/raw-balance.js';
 import { collectedRows } from '../../src/learning/retrain-data.js';
 import { formatRetrainHistory, readRetrainHistory } from '../../src/learning/retrain-history.js';
+import { candidateTrainer } from '../../src/learning/learn-service.js';
 import { Retrainer } from '../../src/learning/retrainer.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/training/train.js';
+import { hiddenUnits } from '../helpers/saved-network.js';
 import type { RetrainJob } from '../../src/learning/retrain-scheduler.js';
 import { ModelRegistry } from '../../src/registry/model-registry.js';
 import type { TrainingSample } from '../../src/store/offline-store.js';
@@ -196,6 +200,23 @@ describe('Retrainer', () => {
     } finally {
       await store.close();
     }
+  }, 180_000);
+
+  it('gives the settings\' hidden widths to the trainer they name: the MLP, or the ensemble\'s general model and router', async () => {
+    const modelsDir = mkdtempSync(join(tmpdir(), 'vigil-trainer-widths-'));
+    cleanup.push(modelsDir);
+    const set = { train: base, validation: base };
+    const target = (version: string) => ({ modelsDir, version, seed: 3, provenance: {} });
+    const mlp = await candidateTrainer({ trainer: 'mlp', maxEpochs: 1, patience: 1, hidden: [24, 12] }).train(set, target('mlp'));
+    expect(hiddenUnits(join(mlp.dir, 'model.json'))).toEqual([24, 12]);
+    const ensemble = await candidateTrainer({ trainer: 'ensemble', maxEpochs: 1, patience: 1, hidden: [20, 10] }).train(set, target('ensemble'));
+    expect(hiddenUnits(join(ensemble.dir, 'model.json'))).toEqual([20, 10]);
+    expect(hiddenUnits(join(ensemble.dir, 'router.json'))).toEqual([20, 10]);
+    // The specialists keep their own shape: the widths are the general model's and router's.
+    expect(hiddenUnits(join(ensemble.dir, 'specialist-dos.json'))).toEqual(DEFAULT_ENSEMBLE_OPTIONS.specialist.hidden);
+    // Without widths each trainer keeps its default.
+    const plain = await candidateTrainer({ trainer: 'mlp', maxEpochs: 1, patience: 1, hidden: undefined }).train(set, target('plain'));
+    expect(hiddenUnits(join(plain.dir, 'model.json'))).toEqual(DEFAULT_TRAIN_OPTIONS.hidden);
   }, 180_000);
 
   it('trains on feature-version-2 rows when asked, and judges the v1 parent on the same hold-out flows in v1', async () => {

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { LEARN_DEFAULTS, LEARN_SETTING_SOURCES, learnSettingsFromEnv, parseLearnSettings } from '../../learning/learn-settings.js';
 import { startLearn, type LearnHandle } from '../../learning/learn-service.js';
 import { onShutdownSignals } from '../shutdown-signals.js';
+import { DEFAULT_ENSEMBLE_OPTIONS } from '../../ensemble/train-ensemble.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../training/train.js';
 
 
 interface LearnFlags {
@@ -73,6 +75,7 @@ export function registerLearn(program: Command): void {
     .option('--seed <n>', `seed of balancing and training (${env('seed')}; default ${d.seed})`)
     .option('--min-class-rows <n>', `SMOTE classes with fewer training rows up to this many; 0 = off (${env('minClassRows')}; default ${d.minClassRows})`)
     .option('--max-epochs <n>', `upper bound on epochs per retrain (${env('maxEpochs')}; default ${d.maxEpochs})`)
+    .option('--hidden <sizes>', `hidden widths: of the MLP, or of the ensemble's general model and router; 512,256 is the shipped v4's recipe (${env('hidden')}; default: the trainer's, ${DEFAULT_TRAIN_OPTIONS.hidden.join(',')} and ensemble ${DEFAULT_ENSEMBLE_OPTIONS.general.hidden.join(',')})`)
     .option('--patience <n>', `epochs without validation improvement before stopping (${env('patience')}; default ${d.patience})`)
     .option('--min-f1-gain <fraction>', `hold-out macro-F1 gain required to promote (${env('minF1Gain')}; default ${d.minF1Gain})`)
     .option('--max-recall-drop <fraction>', `largest drop of any class recall allowed (${env('maxRecallDrop')}; default ${d.maxRecallDrop})`)

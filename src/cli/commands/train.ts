@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadLabeledFlows } from '../../datasets/labeled-flows.js';
 import { saveEnsemble } from '../../ensemble/ensemble-store.js';
-import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble, type EnsembleTrainOptions } from '../../ensemble/train-ensemble.js';
+import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble, withHiddenWidths, type EnsembleTrainOptions } from '../../ensemble/train-ensemble.js';
 import { ConfigError } from '../../errors/vigil-error.js';
 import { FALLBACK_RULES, type FallbackRule } from '../../ensemble/combine.js';
 import { THREAT_CLASSES } from '../../events/threat-classes.js';
@@ -49,17 +49,17 @@ function ensembleOptions(f: TrainFlags): EnsembleTrainOptions {
   if (f.generalLoss !== 'ce' && f.generalLoss !== 'focal') throw new ConfigError(`--general-loss must be ce or focal, got ${f.generalLoss}`);
   if (!(FALLBACK_RULES as readonly string[]).includes(f.fallback)) throw new ConfigError(`--fallback must be one of ${FALLBACK_RULES.join(', ')}, got ${f.fallback}`);
   const d = DEFAULT_ENSEMBLE_OPTIONS;
-  return {
+  return withHiddenWidths({
     ...d,
     seed: f.seed,
-    general: { ...d.general, loss: f.generalLoss, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize, ...(f.hidden && { hidden: f.hidden }) },
-    router: { ...d.router, maxEpochs: Math.min(d.router.maxEpochs, f.maxEpochs), ...(f.hidden && { hidden: f.hidden }) },
+    general: { ...d.general, loss: f.generalLoss, maxEpochs: f.maxEpochs, patience: f.patience, batchSize: f.batchSize },
+    router: { ...d.router, maxEpochs: Math.min(d.router.maxEpochs, f.maxEpochs) },
     specialist: { ...d.specialist, oversampler: f.oversampler, positives: f.specialistRows, maxEpochs: Math.min(d.specialist.maxEpochs, f.maxEpochs) },
     routerThreshold: f.routerThreshold,
     specialistGate: f.specialistGate,
     fallback: f.fallback as FallbackRule,
     refit: f.refit === true,
-  };
+  }, f.hidden);
 }
 
 function epochLine(e: EpochLog): string {
