@@ -19,7 +19,7 @@ async function vigil(...args: string[]): Promise<{ stdout: string; code: number 
 }
 
 describe('vigil models', () => {
-  it('lists, refuses by the rule (exit 2), promotes with a looser rule', async () => {
+  it('lists, refuses by the rule (exit 2), promotes with a looser rule, and shows each step', async () => {
     const dir = tempRegistry();
     const registry = new ModelRegistry({ modelsDir: dir });
     registry.record('v1', { holdout: holdoutReport('v1', 0.95) });
@@ -37,11 +37,21 @@ describe('vigil models', () => {
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain('rejected v2: macro-F1 0.9600 vs current 0.9500: +0.0100, needs +0.0200');
     expect(readPointerFile(dir, 'CURRENT')).toBe('v1');
+    const shownRejected = (await vigil('models', 'show', 'v2', '--models-dir', dir)).stdout.split('\n');
+    expect(shownRejected).toContain('status         rejected');
+    expect(shownRejected.filter((l) => l.startsWith('rejected '))).toEqual([expect.stringMatching(/^rejected\s+\S+Z: macro-F1 0\.9600 vs current 0\.9500: \+0\.0100, needs \+0\.0200$/)]);
 
     const promoted = await vigil('models', 'promote', 'v2', '--min-f1-gain', '0.01', '--models-dir', dir);
     expect(promoted.code).toBe(0);
     expect(readPointerFile(dir, 'CURRENT')).toBe('v2');
 
     expect(promoted.stdout).toBe('promoted v2 (macro-F1 0.9600 vs current 0.9500: +0.0100 (needs +0.0100); no class recall dropped more than 0.0100)\nCURRENT v2  PREVIOUS v1\n');
+    const shownCurrent = (await vigil('models', 'show', 'v2', '--models-dir', dir)).stdout.split('\n');
+    expect(shownCurrent).toContain('status         current');
+    expect(shownCurrent.filter((l) => l.startsWith('rejected '))).toEqual([]);
+    expect(shownCurrent.filter((l) => l.startsWith('history '))).toEqual([
+      expect.stringMatching(/candidate -> rejected: macro-F1 0\.9600 vs current 0\.9500: \+0\.0100, needs \+0\.0200$/),
+      expect.stringMatching(/rejected -> current: macro-F1 0\.9600 vs current 0\.9500: \+0\.0100 \(needs \+0\.0100\); no class recall dropped more than 0\.0100$/),
+    ]);
   });
 });

@@ -54,7 +54,9 @@ export function formatVersion(v: VersionInfo): string {
   } else {
     lines.push('hold-out       not measured (`vigil evaluate --json` on the hold-out, then `vigil models record --holdout`)');
   }
-  if (r.rejection) lines.push(`rejected       ${r.rejection.at}: ${r.rejection.reason}`);
+  // Only while it stands: a version promoted after a refusal keeps the refusal in its history,
+  // and a "rejected" line beside "status current" would read as a contradiction.
+  if (r.rejection && v.status === 'rejected') lines.push(`rejected       ${r.rejection.at}: ${r.rejection.reason}`);
   for (const h of r.history) lines.push(`history        ${h.at}  ${h.from} -> ${h.to}${h.forced ? ' (forced)' : ''}: ${h.reason}`);
   return lines.join('\n');
 }
