@@ -53,7 +53,7 @@ import { readFlows } from '../src/sources/read-events.js';
 import { selectRows, type LabelledRows } from '../src/training/dataset.js';
 import { timeOrderedHoldout } from '../src/training/holdout.js';
 import { trainClassifier, type TrainResult } from '../src/training/train.js';
-import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble } from '../src/ensemble/train-ensemble.js';
+import { DEFAULT_ENSEMBLE_OPTIONS, trainEnsemble, withHiddenWidths } from '../src/ensemble/train-ensemble.js';
 import { EnsembleClassifier } from '../src/ensemble/ensemble-classifier.js';
 import { combineMembers } from '../src/ensemble/combine.js';
 import { dstPortInput, V2_DIMS } from '../src/features/vector-v2.js';
@@ -146,13 +146,7 @@ async function trainMlp(train: LabelledRows, validation: LabelledRows, test: Lab
 async function trainEnsembleModel(train: LabelledRows, validation: LabelledRows, test: LabelledRows, seed: number, name: string, portIndex: number): Promise<Trained> {
   const d = DEFAULT_ENSEMBLE_OPTIONS;
   const maxEpochs = args['max-epochs'] ? Number(args['max-epochs']) : undefined;
-  const options = {
-    ...d,
-    seed,
-    portIndex,
-    general: { ...d.general, ...(maxEpochs && { maxEpochs }), ...(hidden && { hidden }) },
-    router: { ...d.router, ...(hidden && { hidden }) },
-  };
+  const options = withHiddenWidths({ ...d, seed, portIndex, general: { ...d.general, ...(maxEpochs && { maxEpochs }) } }, hidden);
   const result = await trainEnsemble(train, validation, options);
   const ensemble = new EnsembleClassifier(result.nets, result.transform, result.settings, { version: name, featureVersion: 0, classes: [...THREAT_CLASSES] });
   // One pass of the members; the plain vote is the same members combined without thresholds or gate.

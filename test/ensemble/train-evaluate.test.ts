@@ -15,7 +15,6 @@ import { hiddenUnits } from '../helpers/saved-network.js';
 import { CICIDS_TRAIN } from '../learning/retrain-fixture.js';
 
 const run = promisify(execFile);
-
 const VIGIL = join(PACKAGE_ROOT, 'bin', 'vigil.js');
 const DATA = process.env.VIGIL_CICIDS_TRAIN ?? CICIDS_TRAIN;
 const root = mkdtempSync(join(tmpdir(), 'vigil-ensemble-train-'));
